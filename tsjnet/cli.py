@@ -1,0 +1,34 @@
+"""`tsjnet` command line: one Typer app; each area contributes its commands from its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from tsjnet.config import ParamsError
+from tsjnet.errors import TsjnetError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="TSJNet IR/VIS fusion: data, models, evaluation.")
+
+
+@app.callback()
+def _root() -> None:
+    """TSJNet IR/VIS fusion: data, models, training, evaluation, registry."""
+
+
+@app.command()
+def params(path: str = "params.yaml", override: list[str] = typer.Option([], "--set", "-S", help="key.sub=value")) -> None:
+    """Validate params.yaml (with overrides) and print the resolved configuration as JSON."""
+    from tsjnet.config import load_params
+
+    typer.echo(load_params(path, override).model_dump_json(indent=2, by_alias=True))
+
+
+def main() -> None:
+    """Entry point that turns known errors into one clear message instead of a traceback."""
+    try:
+        app(standalone_mode=False)
+    except (TsjnetError, ParamsError) as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        sys.exit(2)

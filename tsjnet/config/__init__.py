@@ -1,0 +1,99 @@
+"""One typed view of params.yaml, the single source of truth for stages, flows and the CLI.
+
+`load_params()` reads params.yaml, deep-merges the selected profile (``profile:`` key, or the
+``TSJNET_PROFILE`` environment variable) from ``profiles:``, applies ``key.sub=value`` overrides and
+validates the result. Unknown keys, wrong types and impossible values raise `ParamsError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from tsjnet.config.base import Section
+from tsjnet.config.data import DataParams, RemoteParams, ValidateParams
+from tsjnet.config.tracking import MlflowParams
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+class ParamsError(ValueError):
+    """params.yaml (or an override) is invalid; the message names every offending key."""
+
+
+class Params(Section):
+    """The whole params.yaml after the profile is applied."""
+
+    profile: str = "cpu"
+    seed: int = 0
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    data: DataParams = DataParams()
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+    remote: RemoteParams = RemoteParams()
+    mlflow: MlflowParams = MlflowParams()
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursively merge `override` into a copy of `base` (dicts merge, everything else replaces)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """Turn ``train.epochs=3`` into ``{"train": {"epochs": 3}}`` (value parsed as YAML)."""
+    if "=" not in text:
+        raise ParamsError(f"override {text!r} must look like key.sub=value")
+    dotted, raw = text.split("=", 1)
+    value: Any = yaml.safe_load(raw)
+    for key in reversed(dotted.strip().split(".")):
+        value = {key: value}
+    return value
+
+
+def _format_errors(error: ValidationError, source: str) -> str:
+    lines = [f"invalid parameters in {source}:"]
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "<root>"
+        key = key.replace("validate_", "validate")
+        lines.append(f"  - {key}: {item['msg']}")
+    lines.append("Fix the key in params.yaml (see README 'Parameters') or the override you passed.")
+    return "\n".join(lines)
+
+
+def resolve_params(raw: dict[str, Any], overrides: list[str] | None = None, source: str = "params") -> Params:
+    """Apply profile and overrides to a raw mapping and validate it."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{source} must be a YAML mapping at top level")
+    for text in overrides or []:
+        raw = deep_merge(raw, parse_override(text))
+    profile = os.environ.get("TSJNET_PROFILE") or raw.get("profile", "cpu")
+    profiles = raw.get("profiles") or {}
+    if profile != "cpu" and profile not in profiles:
+        raise ParamsError(f"profile {profile!r} is not defined under 'profiles:' in {source} (have: {sorted(profiles)})")
+    merged = deep_merge(raw, profiles.get(profile, {}))
+    merged["profile"] = profile
+    try:
+        return Params.model_validate(merged)
+    except ValidationError as error:
+        raise ParamsError(_format_errors(error, source)) from None
+
+
+def load_params(path: str | Path = DEFAULT_PARAMS, overrides: list[str] | None = None) -> Params:
+    """Read and validate params.yaml; raise `ParamsError` with an actionable message."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path} not found: run from the project root or pass --params PATH")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ParamsError(f"{path} is not valid YAML: {error}") from None
+    return resolve_params(raw, overrides, source=str(path))
