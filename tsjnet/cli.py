@@ -25,6 +25,16 @@ def params(path: str = "params.yaml", override: list[str] = typer.Option([], "--
     typer.echo(load_params(path, override).model_dump_json(indent=2, by_alias=True))
 
 
+def _register_commands() -> None:
+    """Each area owns its command functions; the app only names them."""
+    from tsjnet.metrics.cli import evaluate
+
+    app.command("evaluate")(evaluate)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point that turns known errors into one clear message instead of a traceback."""
     try:

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 
 from tsjnet.config.base import Section
 from tsjnet.config.data import DataParams, RemoteParams, ValidateParams
+from tsjnet.config.loss import LossParams
 from tsjnet.config.tracking import MlflowParams
 
 DEFAULT_PARAMS = Path("params.yaml")
@@ -35,6 +36,7 @@ class Params(Section):
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     remote: RemoteParams = RemoteParams()
     mlflow: MlflowParams = MlflowParams()
+    loss: LossParams = LossParams()
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
