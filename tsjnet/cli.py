@@ -27,9 +27,11 @@ def params(path: str = "params.yaml", override: list[str] = typer.Option([], "--
 
 def _register_commands() -> None:
     """Each area owns its command functions; the app only names them."""
+    from tsjnet.data.remote import remote
     from tsjnet.metrics.cli import evaluate
 
     app.command("evaluate")(evaluate)
+    app.command("remote")(remote)
 
 
 _register_commands()

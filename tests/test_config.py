@@ -1,0 +1,61 @@
+"""params.yaml is read through one typed config: bad keys, types and values fail with the key named."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tsjnet.config import ParamsError, load_params, parse_override, resolve_params
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_project_params_yaml_is_valid() -> None:
+    params = load_params(ROOT / "params.yaml")
+    assert params.profile == "cpu"
+    assert params.data.source == "synth"
+
+
+def test_paper_profile_resolves() -> None:
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["profile"] = "paper"
+    params = resolve_params(raw)
+    assert params.profile == "paper"
+
+
+def test_unknown_key_is_named() -> None:
+    with pytest.raises(ParamsError, match=r"data\.sourse"):
+        resolve_params({"data": {"sourse": "synth"}})
+
+
+def test_wrong_type_is_named() -> None:
+    with pytest.raises(ParamsError, match=r"data\.synth\.n_train"):
+        resolve_params({"data": {"synth": {"n_train": "many"}}})
+
+
+def test_impossible_value_is_named() -> None:
+    with pytest.raises(ParamsError, match=r"data\.synth\.height"):
+        resolve_params({"data": {"synth": {"height": 100}}})  # not a multiple of 32
+
+
+def test_real_source_needs_root() -> None:
+    with pytest.raises(ParamsError, match="data.root is required"):
+        resolve_params({"data": {"source": "msrs"}})
+
+
+def test_unknown_profile() -> None:
+    with pytest.raises(ParamsError, match="profile 'gpu'"):
+        resolve_params({"profile": "gpu"})
+
+
+def test_override_parsing_and_precedence() -> None:
+    assert parse_override("data.synth.n_train=8") == {"data": {"synth": {"n_train": 8}}}
+    params = resolve_params({}, overrides=["data.synth.n_train=8"])
+    assert params.data.synth.n_train == 8
+    with pytest.raises(ParamsError, match="key.sub=value"):
+        parse_override("data.synth.n_train")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ParamsError, match="not found"):
+        load_params(tmp_path / "params.yaml")

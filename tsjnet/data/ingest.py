@@ -1,0 +1,90 @@
+"""Materialise the configured data source into `data.out` in the MSRS layout, byte for byte.
+
+Every later stage reads `data.out` with the MSRS reader only, whatever the source was: SynthScenes is
+generated there; a real MSRS root or a generic paired folder is copied there (shutil.copy2: bytes and
+hashes unchanged, never re-encoded), re-arranged by split so a names-file split becomes a split folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from rich.progress import track
+
+from tsjnet.config import ParamsError
+from tsjnet.config.data import DataParams
+from tsjnet.data import open_dataset
+from tsjnet.data.msrs import DET_DIR, SEG_DIR
+from tsjnet.data.paired import PRESETS
+from tsjnet.data.synthscenes import write_synthscenes
+from tsjnet.data.types import PairRecord
+from tsjnet.errors import DataError
+
+
+def detect_preset(root: Path) -> str:
+    """The paired preset whose IR and VIS folders both exist under `root` (RoadScene, TNO, LLVIP, M3FD)."""
+    for preset, (ir_dir, vi_dir) in PRESETS.items():
+        if (root / ir_dir).is_dir() and (root / vi_dir).is_dir():
+            return preset
+    expected = "; ".join(f"{preset}: {ir}/ + {vi}/" for preset, (ir, vi) in PRESETS.items())
+    raise DataError(f"{root}: no known IR/VIS folder pair found (expected one of {expected}); "
+                    "arrange the pairs as <root>/ir + <root>/vi")
+
+
+def source_records(data: DataParams) -> list[PairRecord]:
+    """Records of the configured real source; with `data.splits`, each names file becomes that split."""
+    root = Path(str(data.root))
+    if data.source == "paired":
+        if data.splits:
+            raise ParamsError("data.splits selects names of an msrs source; a paired source is one evaluation "
+                              "split: remove data.splits or use data.source: msrs")
+        return open_dataset("paired", root, preset=detect_preset(root)).records
+    if not data.splits:
+        return open_dataset("msrs", root).records
+    return [replace(record, split=split) for split, names_file in data.splits.items()
+            for record in open_dataset("msrs", root, names_file=names_file).records]
+
+
+def _copy(source: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+    return target
+
+
+def copy_record(record: PairRecord, out: Path) -> PairRecord:
+    """Copy one pair and its labels to their MSRS-layout places under `out`; the record of the copy."""
+    split_dir = out / record.split
+    name = record.name
+    return replace(
+        record,
+        ir_path=_copy(record.ir_path, split_dir / "ir" / f"{name}{record.ir_path.suffix}"),
+        vi_path=_copy(record.vi_path, split_dir / "vi" / f"{name}{record.vi_path.suffix}"),
+        mask_path=None if record.mask_path is None
+        else _copy(record.mask_path, split_dir / SEG_DIR / f"{name}{record.mask_path.suffix}"),
+        box_paths={m: _copy(p, out / DET_DIR / m / record.split / f"{name}{p.suffix}")
+                   for m, p in record.box_paths.items()},
+    )
+
+
+def _clear(out: Path, source_root: str | None) -> None:
+    """Empty `out` (a stage output: stale files from an earlier run must not leak in), never the source."""
+    if source_root is not None:
+        source = Path(source_root).resolve()
+        target = out.resolve()
+        if target == source or target in source.parents or source in target.parents:
+            raise ParamsError(f"data.out {out} overlaps data.root {source_root}; ingest would overwrite the "
+                              "source. Point data.out at a separate folder")
+    if out.exists():
+        shutil.rmtree(out)
+
+
+def materialise(data: DataParams, progress: bool = True) -> list[PairRecord]:
+    """Write the configured source into `data.out` (emptied first); the records of the written pairs."""
+    out = Path(data.out)
+    _clear(out, data.root)
+    if data.source == "synth":
+        return write_synthscenes(out, data.synth, progress=progress)
+    records = source_records(data)
+    return [copy_record(r, out) for r in track(records, description=f"copy {data.source}", disable=not progress)]
