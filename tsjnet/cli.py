@@ -29,9 +29,11 @@ def _register_commands() -> None:
     """Each area owns its command functions; the app only names them."""
     from tsjnet.data.remote import remote
     from tsjnet.metrics.cli import evaluate
+    from tsjnet.registry.cli import fuse
 
     app.command("evaluate")(evaluate)
     app.command("remote")(remote)
+    app.command("fuse")(fuse)
 
 
 _register_commands()

@@ -30,7 +30,13 @@ def configure(params: MlflowParams) -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI") or params.tracking_uri
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(params.experiment) is None:
-        location = None if "://" in params.artifact_location else Path(params.artifact_location).resolve().as_uri()
+        # A tracking server keeps artifacts in its own store (S3); only a local store gets a local folder.
+        server = uri.startswith(("http://", "https://"))
+        location = params.artifact_location
+        if server:
+            location = None
+        elif "://" not in location and not location.startswith("mlflow-artifacts:"):
+            location = Path(location).resolve().as_uri()
         mlflow.create_experiment(params.experiment, artifact_location=location)
     mlflow.set_experiment(params.experiment)
     return uri

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from tsjnet.config.base import Section
 from tsjnet.config.data import DataParams, RemoteParams, ValidateParams
 from tsjnet.config.loss import LossParams
+from tsjnet.config.registry import RegisterParams
 from tsjnet.config.tracking import MlflowParams
 
 DEFAULT_PARAMS = Path("params.yaml")
@@ -37,6 +38,7 @@ class Params(Section):
     remote: RemoteParams = RemoteParams()
     mlflow: MlflowParams = MlflowParams()
     loss: LossParams = LossParams()
+    register: RegisterParams = RegisterParams()
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

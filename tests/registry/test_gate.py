@@ -1,0 +1,117 @@
+"""The promotion gate: the rule itself, the metrics files, and promotion through a real MLflow registry."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from tsjnet.config.registry import GateParams, RegisterParams
+from tsjnet.errors import DataError
+from tsjnet.registry.gate import decide, read_metrics
+from tsjnet.registry.register import CANDIDATE, CHAMPION, log_fusion_model, promote
+
+GATE = GateParams(metrics={"fused_miou": "max", "ssim": "max", "mse": "min"}, min_delta=0.01)
+BASE = {"fused_miou": 0.50, "ssim": 0.70, "mse": 0.020}
+
+
+def test_no_champion_promotes() -> None:
+    decision = decide(BASE, None, GATE)
+    assert decision.promote and decision.reason == "no champion yet" and decision.champion is None
+
+
+@pytest.mark.parametrize(("change", "promote", "reason"), [
+    ({"fused_miou": 0.52}, True, "better on fused_miou"),
+    ({"mse": 0.005}, True, "better on mse"),                      # lower is better for a "min" metric
+    ({"fused_miou": 0.60, "ssim": 0.69}, False, "worse on ssim"),  # any regression blocks
+    ({"mse": 0.021}, False, "worse on mse"),
+    ({"fused_miou": 0.505}, False, "no gate metric improves by more than min_delta=0.01"),
+    ({}, False, "no gate metric improves"),                      # a tie keeps the champion
+])
+def test_rule(change: dict[str, float], promote: bool, reason: str) -> None:
+    decision = decide({**BASE, **change}, BASE, GATE)
+    assert decision.promote is promote and decision.reason.startswith(reason)
+    assert decision.improvement["mse"] == pytest.approx(BASE["mse"] - change.get("mse", BASE["mse"]))
+
+
+def test_missing_or_non_finite_metric_is_an_error_never_a_pass() -> None:
+    with pytest.raises(DataError, match=r"candidate lacks gate metric\(s\) \['mse'\]"):
+        decide({"fused_miou": 0.9, "ssim": 0.9}, None, GATE)
+    with pytest.raises(DataError, match=r"champion lacks gate metric\(s\) \['ssim'\]"):
+        decide(BASE, {"fused_miou": 0.1, "mse": 0.5}, GATE)
+    with pytest.raises(DataError, match="not finite"):
+        decide({**BASE, "ssim": math.nan}, None, GATE)
+
+
+def test_empty_gate_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one gate metric"):
+        GateParams(metrics={})
+
+
+def write(path: Path, content: object) -> Path:
+    path.write_text(json.dumps(content) if not isinstance(content, str) else content)
+    return path
+
+
+def test_read_metrics_merges_flat_files(tmp_path: Path) -> None:
+    files = [write(tmp_path / "fusion.json", {"ssim": 0.7, "mse": 0.02}),
+             write(tmp_path / "task.json", {"fused_miou": 1})]
+    assert read_metrics(files) == {"ssim": 0.7, "mse": 0.02, "fused_miou": 1.0}
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"a.json": {"ssim": {"mean": 0.7}}}, "'ssim' is {'mean': 0.7}, expected a number"),
+    ({"a.json": {"ssim": True}}, "'ssim' is True, expected a number"),
+    ({"a.json": [0.7]}, "must hold a flat JSON object"),
+    ({"a.json": "{broken"}, "is not valid JSON"),
+    ({"a.json": {"ssim": 0.7}, "b.json": {"ssim": 0.6}}, "'ssim' appears in more than one"),
+], ids=["nested", "bool", "list", "broken", "duplicate"])
+def test_read_metrics_rejects_bad_files(tmp_path: Path, files: dict[str, object], message: str) -> None:
+    paths = [write(tmp_path / name, content) for name, content in files.items()]
+    with pytest.raises(DataError, match=message):
+        read_metrics(paths)
+    with pytest.raises(DataError, match="absent.json not found: run the evaluate stage"):
+        read_metrics([tmp_path / "absent.json"])
+
+
+def register(checkpoint: Path, name: str, metrics: dict[str, float], report: Path) -> tuple[str, bool]:
+    """Log a new version of `name` and gate it with `metrics`: (version, promoted)."""
+    with mlflow.start_run() as run:
+        version = log_fusion_model(RegisterParams(model_name=name, checkpoint=str(checkpoint)))
+        decision = promote(version, metrics, GATE, report)
+    tags = mlflow.get_run(run.info.run_id).data.tags
+    assert tags["gate.decision"] == ("promoted" if decision.promote else "rejected")
+    assert tags["gate.version"] == str(version.version)
+    return str(version.version), decision.promote
+
+
+def aliases(name: str) -> dict[str, str]:
+    return {alias: str(version) for alias, version in mlflow.MlflowClient().get_registered_model(name).aliases.items()}
+
+
+def test_promotion_through_the_registry(tracking: str, checkpoint: Path, model_name: str, tmp_path: Path) -> None:
+    report = tmp_path / "reports" / "promotion.json"
+    assert register(checkpoint, model_name, BASE, report) == ("1", True)
+    assert aliases(model_name) == {CANDIDATE: "1", CHAMPION: "1"}
+
+    better = {**BASE, "ssim": 0.75}
+    assert register(checkpoint, model_name, better, report) == ("2", True)
+    assert aliases(model_name) == {CANDIDATE: "2", CHAMPION: "2"}
+    written = json.loads(report.read_text())
+    assert written["decision"] == "promoted" and written["champion_before"] == "1" and written["champion_after"] == "2"
+    assert written["improvement"]["ssim"] == pytest.approx(0.05) and written["champion"]["ssim"] == 0.70
+
+    worse = {**better, "fused_miou": 0.40, "ssim": 0.90}
+    assert register(checkpoint, model_name, worse, report) == ("3", False)
+    assert aliases(model_name) == {CANDIDATE: "3", CHAMPION: "2"}
+    rejected = mlflow.MlflowClient().get_model_version(model_name, "3").tags
+    assert rejected["gate.decision"] == "rejected" and rejected["gate.reason"] == "worse on fused_miou"
+    assert float(rejected["metric.fused_miou"]) == 0.40
+    assert json.loads(report.read_text())["champion_after"] == "2"
+
+    with pytest.raises(DataError, match=r"candidate lacks gate metric\(s\) \['mse'\]"):
+        register(checkpoint, model_name, {"fused_miou": 0.99, "ssim": 0.99}, report)
+    assert aliases(model_name)[CHAMPION] == "2"

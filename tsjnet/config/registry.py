@@ -1,0 +1,44 @@
+"""Params for the register stage: what is registered under which name, and the gate a candidate must pass.
+
+The gate reads the evaluate stage's metrics files: each is a flat JSON object ``{"metric_name": number}``
+(names unique across the files). See tsjnet/registry/gate.py for the promotion rule.
+"""
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from tsjnet.config.base import Section
+
+Direction = Literal["max", "min"]
+
+
+class GateParams(Section):
+    """`register.gate:` metric name -> better direction, and the margin that counts as a real improvement."""
+
+    metrics: dict[str, Direction] = Field(
+        default_factory=lambda: {"fused_miou": "max", "fused_map50": "max", "ssim": "max"})
+    min_delta: float = Field(0.0, ge=0.0)
+
+    @field_validator("metrics")
+    @classmethod
+    def _not_empty(cls, value: dict[str, Direction]) -> dict[str, Direction]:
+        if not value:
+            raise ValueError("declare at least one gate metric (name: max|min); an empty gate would promote anything")
+        return value
+
+
+class RegisterParams(Section):
+    """`register:` section: the fusion model, the two task teachers, the gate and the serving size limit."""
+
+    model_name: str = "tsjnet"
+    checkpoint: str = "models/tsjnet.pt"  # written by the train stage (tsjnet.registry.checkpoint format)
+    detector_name: str = "tsjnet-detector"
+    detector_checkpoint: str = "models/detector/infrared.pt"
+    segmenter_name: str = "tsjnet-segmenter"
+    segmenter_checkpoint: str = "models/segmenter.pt"
+    # Flat gate metrics from the evaluate stage (its `evaluate.metrics` output).
+    metrics_files: list[str] = Field(default_factory=lambda: ["metrics/evaluation.json"], min_length=1)
+    gate: GateParams = GateParams()
+    max_pixels: int = Field(4096 * 4096, ge=1)  # larger serving requests are refused (HTTP 400)
+    report: str = "reports/promotion.json"

@@ -1,0 +1,106 @@
+"""Fusion model checkpoints that rebuild themselves: registry name + factory kwargs + weights (+ free metadata).
+
+Storing the `tsjnet.models.registry` name and kwargs instead of a pickled module means any registered model
+(TSJNet variants, SeAFusion, classical rules) is rebuilt by its own factory, and the file loads with
+``torch.load(weights_only=True)``: a checkpoint pulled from a shared registry cannot run code on load.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tsjnet.errors import DataError
+from tsjnet.models.fusion import FusionModel
+from tsjnet.models.registry import create_model
+
+CHECKPOINT_KEYS = ("model", "kwargs", "state_dict", "meta")
+#: URI schemes MLflow resolves to a logged model (anything else is a local checkpoint path).
+MLFLOW_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/", "s3://", "http://", "https://")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` picks CUDA when available, else CPU; anything else is passed to `torch.device`."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def build_fusion_model(name: str, kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor]) -> FusionModel:
+    """Rebuild `name` from the model registry and load its weights strictly (a mismatch names the keys)."""
+    model = create_model(name, **kwargs)
+    if not isinstance(model, FusionModel):
+        raise DataError(f"model {name!r} is not a fusion model ({type(model).__name__}); register a FusionModel")
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise DataError(f"weights do not fit model {name!r} with kwargs {kwargs}: {error}") from None
+    return model.eval()
+
+
+def save_fusion_model(path: str | Path, model: nn.Module, name: str, kwargs: dict[str, Any] | None = None,
+                      meta: dict[str, Any] | None = None) -> Path:
+    """Write `model` as a checkpoint; it is rebuilt from (name, kwargs) first so a wrong pair fails now, not at serving.
+
+    Written atomically (temp file + rename): an interrupted save never leaves a half checkpoint behind.
+    """
+    kwargs = dict(kwargs or {})
+    state_dict = {key: value.detach().cpu() for key, value in model.state_dict().items()}
+    build_fusion_model(name, kwargs, state_dict)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"model": name, "kwargs": kwargs, "state_dict": state_dict, "meta": dict(meta or {})}, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The checkpoint dictionary, checked for the four keys; errors name the file and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"fusion checkpoint {path} not found: run the train stage first (dvc repro train)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt, foreign or pickled-code files
+        raise DataError(f"fusion checkpoint {path} cannot be read ({error}); re-create it with "
+                        "tsjnet.registry.checkpoint.save_fusion_model") from None
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise DataError(f"fusion checkpoint {path} lacks {missing}: it was not written by save_fusion_model; "
+                        "re-create it with tsjnet.registry.checkpoint.save_fusion_model")
+    return state
+
+
+def load_checkpoint_model(path: str | Path, device: str | torch.device = "auto") -> FusionModel:
+    """A local checkpoint file -> the rebuilt model in eval mode on `device`."""
+    state = read_checkpoint(path)
+    return build_fusion_model(state["model"], state["kwargs"], state["state_dict"]).to(resolve_device(device))
+
+
+def is_mlflow_uri(path_or_uri: str | Path) -> bool:
+    """True for ``models:/name@alias``, ``runs:/id/path`` and other URIs MLflow resolves."""
+    return str(path_or_uri).startswith(MLFLOW_SCHEMES)
+
+
+def load_fusion_model(path_or_uri: str | Path, device: str | torch.device = "auto") -> FusionModel:
+    """A local checkpoint or an MLflow model URI (``models:/tsjnet@champion``) -> the fusion model on `device`."""
+    if not is_mlflow_uri(path_or_uri):
+        return load_checkpoint_model(path_or_uri, device)
+    import mlflow.pyfunc
+    from mlflow.exceptions import MlflowException
+
+    from tsjnet.registry.pyfunc import FusionPyfunc
+
+    try:
+        wrapper = mlflow.pyfunc.load_model(str(path_or_uri)).unwrap_python_model()
+    except MlflowException:  # another flavour (e.g. a registered detector): no python model inside
+        wrapper = None
+    if not isinstance(wrapper, FusionPyfunc):
+        raise DataError(f"{path_or_uri} is not a tsjnet fusion model; pass the URI of a version of the model the "
+                        "register stage logs (register.model_name, e.g. models:/tsjnet@champion)")
+    return wrapper.model.to(resolve_device(device)).eval()
