@@ -8,6 +8,7 @@ validates the result. Unknown keys, wrong types and impossible values raise `Par
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ DEFAULT_PARAMS = Path("params.yaml")
 
 class ParamsError(ValueError):
     """params.yaml (or an override) is invalid; the message names every offending key."""
+
+
+# The `register` stage's section shadows ABCMeta.register, a class method Params never uses.
+warnings.filterwarnings("ignore", message='Field name "register" in "Params" shadows', category=UserWarning)
 
 
 class Params(Section):
