@@ -25,6 +25,18 @@ def params(path: str = "params.yaml", override: list[str] = typer.Option([], "--
     typer.echo(load_params(path, override).model_dump_json(indent=2, by_alias=True))
 
 
+@app.command()
+def repro(
+    targets: list[str] = typer.Argument(None, help="stages to reproduce (default: the whole pipeline)"),
+    params_path: str = typer.Option("params.yaml", "--params"),
+    force: bool = typer.Option(False, "--force", help="re-run stages even when up to date"),
+) -> None:
+    """Run `dvc repro` inside one MLflow parent run (each stage nests under it)."""
+    from tsjnet.pipeline import repro as run_repro
+
+    run_repro(params_path, targets or [], force)
+
+
 def _register_commands() -> None:
     """Each area owns its command functions; the app only names them."""
     from tsjnet.data.remote import remote
@@ -46,3 +58,7 @@ def main() -> None:
     except (TsjnetError, ParamsError) as error:
         typer.secho(f"error: {error}", fg="red", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
