@@ -37,6 +37,26 @@ def repro(
     run_repro(params_path, targets or [], force)
 
 
+@app.command()
+def bench(
+    out: str = typer.Option("reports", "--out", help="folder for bench.json and bench.md"),
+    repeats: int = typer.Option(5, "--repeats", min=1, help="timed runs per measurement (median reported)"),
+    size: str = typer.Option("480x640", "--size", help="fused-pair size HEIGHTxWIDTH"),
+    natten_cpu: bool = typer.Option(False, "--natten-cpu", help="also time natten's CPU forward (minutes)"),
+    pipeline: bool = typer.Option(False, "--pipeline", help="also time the full pipeline and a no-op dvc repro"),
+    params_path: str = typer.Option("params.yaml", "--params"),
+) -> None:
+    """Measure fusion latency, attention, a training step, metrics and (optionally) the pipeline."""
+    from pathlib import Path
+
+    from tsjnet.bench.report import markdown
+    from tsjnet.bench.run import run_benchmarks
+    from tsjnet.models.info import parse_size
+
+    results = run_benchmarks(Path(out), repeats, *parse_size(size), natten_cpu, pipeline, params_path)
+    typer.echo(markdown(results))
+
+
 def _register_commands() -> None:
     """Each area owns its command functions; the app only names them."""
     from tsjnet.data.remote import remote

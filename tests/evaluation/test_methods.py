@@ -1,0 +1,44 @@
+"""Which methods are evaluated: missing optional checkpoints are skipped, missing required ones stop the stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tsjnet.config.evaluate import MethodSpec
+from tsjnet.errors import DataError, TsjnetError
+from tsjnet.evaluation.methods import load_method, split_available
+from tsjnet.models.classical import MaxFusion
+from tsjnet.models.registry import create_model
+from tsjnet.registry.checkpoint import save_fusion_model
+
+
+def test_optional_missing_is_skipped_required_missing_fails(tmp_path: Path) -> None:
+    present = save_fusion_model(tmp_path / "a.pt", create_model("seafusion", channels=(2, 2, 2)), "seafusion",
+                                {"channels": (2, 2, 2)})
+    specs = [MethodSpec(name="a", checkpoint=str(present)), MethodSpec(name="rule", model="classical_max"),
+             MethodSpec(name="solo", checkpoint=str(tmp_path / "solo.pt"), optional=True),
+             MethodSpec(name="uri", checkpoint="models:/tsjnet@champion")]
+    available, skipped = split_available(specs)
+    assert [s.name for s in available] == ["a", "rule", "uri"] and [s.name for s in skipped] == ["solo"]
+    specs.append(MethodSpec(name="b", checkpoint=str(tmp_path / "b.pt"), stage="train_b"))
+    specs.append(MethodSpec(name="c", checkpoint=str(tmp_path / "c.pt")))
+    with pytest.raises(DataError) as error:
+        split_available(specs)
+    message = str(error.value)
+    assert f"b: {tmp_path / 'b.pt'} not found; run `dvc repro train_b`" in message
+    assert f"c: {tmp_path / 'c.pt'} not found; train it" in message and "solo" not in message
+
+
+def test_load_method_builds_rules_and_checkpoints(tmp_path: Path) -> None:
+    net = create_model("seafusion", channels=(2, 2, 2))
+    path = save_fusion_model(tmp_path / "s.pt", net, "seafusion", {"channels": (2, 2, 2)})
+    loaded = load_method(MethodSpec(name="s", checkpoint=str(path)), torch.device("cpu"))
+    assert loaded.name == "s" and not loaded.model.training
+    assert all(torch.equal(a, b) for a, b in zip(loaded.model.state_dict().values(), net.state_dict().values()))
+    rule = load_method(MethodSpec(name="m", model="classical_max"), torch.device("cpu"))
+    assert isinstance(rule.model, MaxFusion)
+    with pytest.raises(TsjnetError, match="evaluate.methods 'x': unknown model 'nonexistent'"):
+        load_method(MethodSpec(name="x", model="nonexistent"), torch.device("cpu"))

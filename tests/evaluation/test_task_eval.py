@@ -1,0 +1,73 @@
+"""Task scoring against the one truth (fusion boxes, masks), with stand-in networks whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tsjnet.data import open_dataset
+from tsjnet.data.types import IGNORE_INDEX, NUM_SEG_CLASSES, SEG_CLASSES, Sample
+from tsjnet.errors import DataError
+from tsjnet.evaluation.task_eval import TaskNets, evaluate_inputs, source_input, truth
+from tsjnet.tasks.detector import boxes_to_target
+from tsjnet.tasks.inputs import sample_image
+
+from tests.evaluation.conftest import TinySetup
+
+
+class OracleDetector(nn.Module):
+    """Answers each known image with its fusion boxes (torchvision labels: class id + 1) at score 1."""
+
+    def __init__(self, samples: list[Sample], modality: str) -> None:
+        super().__init__()
+        self.known = [(sample_image(s, modality), boxes_to_target(s.boxes["fusion"], s.ir.shape)) for s in samples]
+
+    def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        target = next(t for image, t in self.known if torch.equal(image, images[0]))
+        return [{**target, "scores": torch.ones(len(target["labels"]))}]
+
+
+class BlindDetector(nn.Module):
+    def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        return [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64), "scores": torch.zeros(0)}]
+
+
+class BackgroundSegmenter(nn.Module):
+    """Predicts background everywhere."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(images.shape[0], NUM_SEG_CLASSES, *images.shape[-2:])
+        logits[:, 0] = 1.0
+        return logits
+
+
+def test_scores_against_fusion_boxes_and_masks(tiny: TinySetup) -> None:
+    dataset = open_dataset("msrs", tiny.data_root, "test")
+    samples = list(dataset)
+    assert sum(len(s.boxes["fusion"]) for s in samples) > 0
+    nets = TaskNets({"infrared": OracleDetector(samples, "infrared"), "fusion": BlindDetector()}, BackgroundSegmenter())
+    scores = evaluate_inputs([source_input("infrared"), source_input("visible")], dataset, nets, torch.device("cpu"))
+    infrared, visible = scores["infrared"].metrics, scores["visible"].metrics
+    assert infrared["map50"] == pytest.approx(1.0) and infrared["detector"] == "infrared"
+    assert "map50" not in visible and visible["detector"] is None  # no VIS detector trained
+    masks = np.stack([s.mask for s in samples])
+    labelled = masks != IGNORE_INDEX
+    assert infrared["IoU"]["background"] == pytest.approx((masks == 0).sum() / labelled.sum())
+    present = set(np.unique(masks[labelled]).tolist())
+    for index, name in enumerate(SEG_CLASSES[1:], start=1):
+        assert (infrared["IoU"][name] == 0.0) if index in present else np.isnan(infrared["IoU"][name])
+    assert scores["visible"].confusion[:, 1:].sum() == 0 and scores["visible"].confusion.sum() == labelled.sum()
+
+
+def test_missing_truth_names_the_pair_and_the_stage(tiny: TinySetup) -> None:
+    sample = next(iter(open_dataset("msrs", tiny.data_root, "test")))
+    sample.boxes.pop("fusion")
+    expected = rf"pair '{sample.name}' has no detection_labels/fusion/ .*dvc repro pseudolabel"
+    with pytest.raises(DataError, match=expected):
+        truth(sample, tiny.data_root / "x.png")
+    sample = next(iter(open_dataset("msrs", tiny.data_root, "test")))
+    sample.mask = None
+    with pytest.raises(DataError, match="no Segmentation_labels mask; run the pseudolabel"):
+        truth(sample, tiny.data_root / "x.png")

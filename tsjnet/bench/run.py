@@ -1,0 +1,69 @@
+"""The benchmark suite behind `tsjnet bench`: every figure measured in one process, written as JSON + Markdown."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+
+from tsjnet.bench.attention import attention_benchmark
+from tsjnet.bench.fusion import fusion_latency
+from tsjnet.bench.pipeline import pipeline_benchmark
+from tsjnet.bench.report import write_results
+from tsjnet.bench.timing import matmul_peak_gflops
+from tsjnet.bench.training import train_step_benchmark
+from tsjnet.config import load_params
+from tsjnet.config.tasks import DetectorParams, SegmenterParams
+from tsjnet.metrics.benchmark import benchmark_metrics
+
+FUSION_METHODS = ("tsjnet_paper", "tsjnet_lite", "seafusion", "classical_average", "classical_max",
+                  "classical_laplacian")
+console = Console()
+
+
+def _devices() -> list[torch.device]:
+    return [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+
+
+def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_cpu: bool,
+                   pipeline: bool, params_path: str) -> dict[str, Any]:
+    """Run every benchmark; `repeats` applies to the fast models (paper on CPU uses 2 after one warm-up)."""
+    cpu_threads = torch.get_num_threads()
+    results: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+                   f"{cpu_threads} threads" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
+        "matmul_peak": [], "fusion_latency": [], "neighborhood_attention": [], "train_step": [],
+    }
+    for device in _devices():
+        console.print(f"[bold]matmul peak on {device.type}")
+        peak = matmul_peak_gflops(device)
+        results["matmul_peak"].append({"device": device.type, "gflops": peak})
+        for name in FUSION_METHODS:
+            console.print(f"fusion latency {name} on {device.type}")
+            slow = name == "tsjnet_paper" and device.type == "cpu"
+            results["fusion_latency"].append(
+                fusion_latency(name, height, width, device, 2 if slow else repeats, peak))
+        console.print(f"neighborhood attention on {device.type}")
+        results["neighborhood_attention"].append(attention_benchmark(device, repeats, natten_cpu))
+    params = load_params(params_path)
+    det, seg = (params.detector, params.segmenter) if hasattr(params, "detector") else (DetectorParams(), SegmenterParams())
+    console.print("joint training step (cpu profile)")
+    results["train_step"].append(train_step_benchmark("tsjnet_lite", det, seg, 2, 128, 128, torch.device("cpu"), repeats))
+    if torch.cuda.is_available():
+        paper = load_params(params_path, ["profile=paper"])
+        pdet, pseg = (paper.detector, paper.segmenter) if hasattr(paper, "detector") else (det, seg)
+        results["train_step"].append(
+            train_step_benchmark("tsjnet_paper", pdet, pseg, 2, 480, 640, torch.device("cuda"), repeats))
+    console.print("fusion metrics (one 480x640 pair, this process's threads)")
+    metrics = benchmark_metrics(height, width, repeats=repeats)
+    results["fusion_metrics"] = {"size": f"{height}x{width}", "total_seconds": metrics["total_seconds"],
+                                 **{f"{k}_s": v for k, v in metrics["seconds"].items()}}
+    if pipeline:
+        console.print("pipeline: tsjnet repro --force, then a no-op dvc repro")
+        results["pipeline"] = pipeline_benchmark(force=True)
+    write_results(results, out_dir / "bench.json", out_dir / "bench.md")
+    return results

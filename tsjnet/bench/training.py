@@ -1,0 +1,54 @@
+"""One joint-training step (L_MFF + L_Det + L_Seg, backward, Adam step) of a TSJNet variant, with peak memory.
+
+The detector and segmenter are freshly built (random weights, frozen): a step costs the same whatever their
+weights, and the benchmark then needs no pretrained checkpoints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tsjnet.bench.timing import median_seconds, peak_rss_mib
+from tsjnet.config.loss import LossParams
+from tsjnet.config.tasks import DetectorParams, SegmenterParams
+from tsjnet.losses.mff import mff_loss
+from tsjnet.models.registry import create_model
+from tsjnet.tasks.detector import boxes_to_target, build_detector
+from tsjnet.tasks.losses import detection_loss, freeze, segmentation_loss
+from tsjnet.tasks.segmenter import build_segmenter
+
+
+def train_step_benchmark(variant: str, detector: DetectorParams, segmenter: SegmenterParams, batch: int,
+                         height: int, width: int, device: torch.device, repeats: int) -> dict[str, object]:
+    """Median seconds of one optimisation step on a (batch, 1, height, width) pair with one box per image."""
+    model = create_model(variant).to(device).train()
+    det = freeze(build_detector(detector, (height, width))).to(device)
+    seg = freeze(build_segmenter(segmenter)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    losses = LossParams().tsjnet
+    ir, vi = torch.rand(2, batch, 1, height, width, device=device)
+    box = np.array([[0, width * 0.25, height * 0.25, width * 0.6, height * 0.7]], dtype=np.float32)
+    targets = [{k: v.to(device) for k, v in boxes_to_target(box, (height, width)).items()} for _ in range(batch)]
+    mask = torch.randint(0, 9, (batch, height, width), device=device)
+    use_amp = device.type == "cuda"
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, enabled=use_amp, dtype=torch.bfloat16):
+            fused, ir_rec, vi_rec = model.fuse_and_reconstruct(ir, vi)
+            terms = mff_loss(losses, ir=ir, vi=vi, fused=fused.image, attention=fused.attention,
+                             ir_recon=ir_rec.image, vi_recon=vi_rec.image)
+            total = terms["total"] + detection_loss(det, fused.image, targets) + segmentation_loss(seg, fused.image, mask)
+        total.float().backward()
+        optimizer.step()
+
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    seconds = median_seconds(step, device, repeats)
+    result: dict[str, object] = {"model": variant, "device": device.type, "batch": batch, "size": f"{height}x{width}",
+                                 "seconds_per_step": seconds, "pairs_per_second": batch / seconds,
+                                 "peak_rss_mib": peak_rss_mib()}
+    if device.type == "cuda":
+        result["peak_cuda_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
+    return result

@@ -1,0 +1,102 @@
+"""Params for the evaluate stage: which fusion methods are compared, and where every result goes.
+
+A method is either a trained checkpoint (`checkpoint`, tsjnet.registry.checkpoint format, written by the DVC
+stage named in `stage`) or a parameter-free rule built by name from the model registry (`model`, e.g.
+``classical_laplacian``). The primary method is the one whose numbers feed the registry's promotion gate.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from tsjnet.config.base import Section
+
+#: Method names become folder names and MLflow metric names: keep them plain.
+METHOD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class MethodSpec(Section):
+    """One fusion method under evaluation."""
+
+    name: str
+    checkpoint: str | None = None  # local checkpoint or MLflow model URI
+    model: str | None = None  # registry name of a method that needs no checkpoint
+    stage: str | None = None  # the DVC stage that writes `checkpoint` (named in the missing-file error)
+    optional: bool = False  # a missing checkpoint is skipped (and said so) instead of failing the stage
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not METHOD_NAME.match(value):
+            raise ValueError(f"method name {value!r} must be letters, digits, '_' or '-' (it names a folder)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "MethodSpec":
+        if (self.checkpoint is None) == (self.model is None):
+            raise ValueError(f"method {self.name!r}: give exactly one of checkpoint (trained) or model (a rule)")
+        if self.optional and self.checkpoint is None:
+            raise ValueError(f"method {self.name!r}: only a checkpoint can be optional")
+        return self
+
+
+def _default_methods() -> list[MethodSpec]:
+    return [
+        MethodSpec(name="tsjnet", checkpoint="models/tsjnet.pt", stage="train"),
+        MethodSpec(name="tsjnet_fusion_only", checkpoint="models/tsjnet_fusion_only.pt", stage="train_fusion_only",
+                   optional=True),
+        MethodSpec(name="seafusion", checkpoint="models/seafusion.pt", stage="train_seafusion"),
+        MethodSpec(name="average", model="classical_average"),
+        MethodSpec(name="max", model="classical_max"),
+        MethodSpec(name="laplacian", model="classical_laplacian"),
+    ]
+
+
+class EvaluateParams(Section):
+    """`evaluate:` section (the data root is `pseudolabel.out`, the task networks come from `detector`/`segmenter`)."""
+
+    split: str = "test"
+    methods: list[MethodSpec] = Field(default_factory=_default_methods)
+    primary: str = "tsjnet"  # its numbers are the gate metrics
+    ablation: str | None = "tsjnet_fusion_only"  # fusion-only training of the primary, for the joint-training claim
+    n_grid_samples: int = Field(3, ge=1)
+    fused_dir: str = "data/fused"
+    metrics: str = "metrics/evaluation.json"  # flat gate metrics for the registry
+    fusion_metrics: str = "metrics/fusion.json"
+    task_metrics: str = "metrics/task.json"
+    plots_dir: str = "plots/evaluate"
+    report: str = "reports/evaluation.md"
+    device: str = "auto"  # auto = CUDA when available
+
+    @model_validator(mode="after")
+    def _methods_consistent(self) -> "EvaluateParams":
+        names = [method.name for method in self.methods]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"evaluate.methods names must be unique, repeated: {duplicates}")
+        if self.primary not in names:
+            raise ValueError(f"evaluate.primary {self.primary!r} must be one of evaluate.methods ({names})")
+        if self.ablation is not None and self.ablation not in names:
+            raise ValueError(f"evaluate.ablation {self.ablation!r} must be one of evaluate.methods ({names}) or null")
+        if next(m for m in self.methods if m.name == self.primary).optional:
+            raise ValueError(f"evaluate.primary {self.primary!r} cannot be optional: the gate needs its numbers")
+        return self
+
+    def method(self, name: str) -> MethodSpec:
+        """The spec of method `name`."""
+        return next(method for method in self.methods if method.name == name)
+
+    def for_model(self, uri: str) -> "EvaluateParams":
+        """Only the primary method, loaded from `uri` (a checkpoint or ``models:/name@alias``): the champion check."""
+        primary = self.method(self.primary).model_copy(update={"checkpoint": uri, "stage": None})
+        return self.model_copy(update={"methods": [primary], "ablation": None})
+
+    def under(self, out: str | Path) -> "EvaluateParams":
+        """Every output moved into folder `out` (same file names), so a side evaluation never touches the stage's."""
+        out = Path(out)
+        moved = {key: str(out / Path(getattr(self, key)).name)
+                 for key in ("metrics", "fusion_metrics", "task_metrics", "report")}
+        return self.model_copy(update={**moved, "fused_dir": str(out / "fused"), "plots_dir": str(out / "plots")})

@@ -1,0 +1,142 @@
+"""The evaluate stage as a library call: fuse, score, write metrics/plots/report, log to MLflow.
+
+Order matters for failing fast: checkpoints, datasets and task networks are all opened before the first
+image is fused, so a missing file stops the stage in seconds with the file and the stage that writes it.
+
+Outputs (paths from params `evaluate:`):
+  fused_dir/<method>/<name>.png          the main dataset's split, per method
+  fused_dir/<extra>/<method>/<name>.png  each cross-dataset set of data.extra_datasets
+  metrics (flat gate metrics), fusion_metrics (dataset -> method -> means), task_metrics (input -> scores)
+  plots_dir/task_*.csv, plots_dir/figures/*.png (per-class bars, confusion matrices, sample grids), report
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tsjnet.config.data import ExtraDataset
+from tsjnet.config.evaluate import EvaluateParams
+from tsjnet.config.tasks import DetectorParams, SegmenterParams
+from tsjnet.data import open_dataset
+from tsjnet.data.paired import PairDataset
+from tsjnet.errors import DataError
+from tsjnet.evaluation.fuse_split import fuse_split
+from tsjnet.evaluation.fusion_eval import fusion_means
+from tsjnet.evaluation.grid import sample_grid
+from tsjnet.evaluation.methods import Method, load_method, missing_reason, split_available
+from tsjnet.evaluation.plots import FIGURES_DIR, task_figures, write_task_csvs
+from tsjnet.evaluation.report import ReportData, write_report
+from tsjnet.evaluation.summary import gate_metrics
+from tsjnet.evaluation.task_eval import SOURCES, evaluate_inputs, fused_input, load_task_nets, source_input
+from tsjnet.metrics.report import write_json
+from tsjnet.metrics.suite import HEADLINE_METRICS
+from tsjnet.registry.checkpoint import resolve_device
+
+#: params data.source -> the main dataset's display name.
+SOURCE_NAMES = {"synth": "SynthScenes", "msrs": "MSRS", "paired": "paired"}
+
+
+@dataclass(frozen=True)
+class EvaluationData:
+    """What is evaluated: the labelled main dataset (MSRS layout) and the unlabelled cross-dataset sets."""
+
+    root: Path
+    name: str
+    extra: Sequence[ExtraDataset] = ()
+
+
+@dataclass
+class EvaluationResult:
+    """The stage's numbers and the files it wrote (metrics files first, then plots and the report)."""
+
+    gate: dict[str, float]
+    fusion: dict[str, dict[str, dict[str, float]]]
+    task: dict[str, dict[str, object]]
+    files: list[Path]
+    report: Path
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_").lower() or "dataset"
+
+
+def _open_extras(extra: Sequence[ExtraDataset], taken: Sequence[str]) -> dict[str, PairDataset]:
+    """The cross-dataset sets; their names become folders next to the method folders, so they must be unique."""
+    names = [e.name for e in extra]
+    clashes = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(taken)))
+    if clashes:
+        raise DataError(f"data.extra_datasets names {clashes} are repeated or equal the main dataset's or an "
+                        "evaluate.methods name; their fused folders would mix: rename the datasets")
+    return {e.name: open_dataset("paired", ".", ir_dir=e.ir, vi_dir=e.vi) for e in extra}
+
+
+def _fuse_all(methods: Sequence[Method], datasets: dict[str, PairDataset], folders: dict[str, Path]
+              ) -> dict[str, dict[str, Path]]:
+    """dataset -> method -> folder of fused PNGs, every method over every dataset."""
+    fused: dict[str, dict[str, Path]] = {}
+    for dataset, pairs in datasets.items():
+        fused[dataset] = {m.name: folders[dataset] / m.name for m in methods}
+        for method in methods:
+            fuse_split(method, pairs, fused[dataset][method.name], label=f"{method.name} on {dataset}")
+    return fused
+
+
+def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: DetectorParams,
+                   segmenter: SegmenterParams) -> EvaluationResult:
+    """Evaluate every available method of `params` on `data`; write every output file; return the numbers."""
+    device = resolve_device(params.device)
+    specs, missing = split_available(params.methods)
+    skipped = {spec.name: missing_reason(spec) for spec in missing}
+    datasets = {data.name: open_dataset("msrs", data.root, params.split),
+                **_open_extras(data.extra, [data.name, *(spec.name for spec in params.methods)])}
+    nets = load_task_nets(detector, segmenter, device)
+    methods = [load_method(spec, device) for spec in specs]
+
+    fused_root = Path(params.fused_dir)
+    folders = {name: fused_root if name == data.name else fused_root / name for name in datasets}
+    fused = _fuse_all(methods, datasets, folders)
+    fusion = {dataset: {method: fusion_means(datasets[dataset], folder) for method, folder in by_method.items()}
+              for dataset, by_method in fused.items()}
+    inputs = [source_input(m) for m in SOURCES] + [fused_input(m, f) for m, f in fused[data.name].items()]
+    scores = evaluate_inputs(inputs, datasets[data.name], nets, device)
+    task = {name: score.metrics for name, score in scores.items()}
+    gate = gate_metrics(fusion[data.name][params.primary], task, params.primary)
+
+    files = [write_json(gate, params.metrics), write_json(fusion, params.fusion_metrics),
+             write_json(task, params.task_metrics), *write_task_csvs(task, params.plots_dir)]
+    figures = task_figures(scores, [*SOURCES, params.primary], params.plots_dir)
+    grids = {dataset: sample_grid(datasets[dataset], fused[dataset], params.n_grid_samples,
+                                  Path(params.plots_dir) / FIGURES_DIR / f"grid_{_slug(dataset)}.png",
+                                  f"{dataset}: IR | VIS | fused")
+             for dataset in datasets}
+    report = write_report(ReportData(
+        main_dataset=data.name, split=params.split, primary=params.primary, ablation=params.ablation,
+        image_counts={name: len(pairs) for name, pairs in datasets.items()}, fusion=fusion, task=task,
+        grids=grids, figures=figures, skipped=skipped), params.report)
+    return EvaluationResult(gate, fusion, task, [*files, *figures, *grids.values(), report], report)
+
+
+def log_to_mlflow(result: EvaluationResult) -> None:
+    """Log the gate metrics, task and headline fusion scores, and every written file to the active run."""
+    import mlflow
+
+    task = {f"task.{name}.{key}": float(value) for name, metrics in result.task.items()
+            for key, value in metrics.items() if key in ("map50", "map", "miou", "miou_no_bg")}
+    fusion = {f"fusion.{_slug(dataset)}.{method}.{metric}": means[metric]
+              for dataset, methods in result.fusion.items() for method, means in methods.items()
+              for metric in HEADLINE_METRICS}
+    mlflow.log_metrics(result.gate)
+    mlflow.log_metrics({key: value for key, value in {**task, **fusion}.items() if math.isfinite(value)})
+    for path in result.files:
+        mlflow.log_artifact(str(path), artifact_path=artifact_dir(path))
+
+
+def artifact_dir(path: Path) -> str:
+    """The run's artifact folder for a written file: its repo-relative folder (metrics, plots/evaluate/figures ...),
+    or just the folder name for a file written outside the project."""
+    outside = path.is_absolute() or ".." in path.parent.parts
+    return path.parent.name if outside else path.parent.as_posix()
