@@ -61,11 +61,13 @@ def _register_commands() -> None:
     """Each area owns its command functions; the app only names them."""
     from tsjnet.data.remote import remote
     from tsjnet.metrics.cli import evaluate
+    from tsjnet.models.info import info
     from tsjnet.registry.cli import fuse
 
     app.command("evaluate")(evaluate)
     app.command("remote")(remote)
     app.command("fuse")(fuse)
+    app.command("info")(info)
 
 
 _register_commands()

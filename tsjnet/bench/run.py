@@ -17,7 +17,6 @@ from tsjnet.bench.report import write_results
 from tsjnet.bench.timing import matmul_peak_gflops
 from tsjnet.bench.training import train_step_benchmark
 from tsjnet.config import load_params
-from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.metrics.benchmark import benchmark_metrics
 
 FUSION_METHODS = ("tsjnet_paper", "tsjnet_lite", "seafusion", "classical_average", "classical_max",
@@ -50,14 +49,13 @@ def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_
         console.print(f"neighborhood attention on {device.type}")
         results["neighborhood_attention"].append(attention_benchmark(device, repeats, natten_cpu))
     params = load_params(params_path)
-    det, seg = (params.detector, params.segmenter) if hasattr(params, "detector") else (DetectorParams(), SegmenterParams())
+    det, seg = params.detector, params.segmenter
     console.print("joint training step (cpu profile)")
     results["train_step"].append(train_step_benchmark("tsjnet_lite", det, seg, 2, 128, 128, torch.device("cpu"), repeats))
     if torch.cuda.is_available():
         paper = load_params(params_path, ["profile=paper"])
-        pdet, pseg = (paper.detector, paper.segmenter) if hasattr(paper, "detector") else (det, seg)
-        results["train_step"].append(
-            train_step_benchmark("tsjnet_paper", pdet, pseg, 2, 480, 640, torch.device("cuda"), repeats))
+        results["train_step"].append(train_step_benchmark(
+            "tsjnet_paper", paper.detector, paper.segmenter, 2, 480, 640, torch.device("cuda"), repeats))
     console.print("fusion metrics (one 480x640 pair, this process's threads)")
     metrics = benchmark_metrics(height, width, repeats=repeats)
     results["fusion_metrics"] = {"size": f"{height}x{width}", "total_seconds": metrics["total_seconds"],

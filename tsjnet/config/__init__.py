@@ -17,9 +17,13 @@ from pydantic import Field, ValidationError
 
 from tsjnet.config.base import Section
 from tsjnet.config.data import DataParams, RemoteParams, ValidateParams
+from tsjnet.config.evaluate import EvaluateParams
 from tsjnet.config.loss import LossParams
+from tsjnet.config.pseudolabel import PseudolabelParams
 from tsjnet.config.registry import RegisterParams
+from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.config.tracking import MlflowParams
+from tsjnet.config.train import BaselineParams, TrainParams
 
 DEFAULT_PARAMS = Path("params.yaml")
 
@@ -42,7 +46,13 @@ class Params(Section):
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     remote: RemoteParams = RemoteParams()
     mlflow: MlflowParams = MlflowParams()
+    pseudolabel: PseudolabelParams = PseudolabelParams()
+    detector: DetectorParams = DetectorParams()
+    segmenter: SegmenterParams = SegmenterParams()
     loss: LossParams = LossParams()
+    train: TrainParams = TrainParams()
+    train_baseline: BaselineParams = BaselineParams()
+    evaluate: EvaluateParams = EvaluateParams()
     register: RegisterParams = RegisterParams()
 
 

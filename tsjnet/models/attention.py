@@ -20,7 +20,7 @@ matrix is ever materialised in the forward pass.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import natten
@@ -142,6 +142,19 @@ class _Plan:
 
 @lru_cache(maxsize=64)
 def _plan(height: int, width: int, kernel_size: int, tile: int, device: torch.device) -> _Plan:
+    """The plan on `device`; built on the CPU (it needs data-dependent ops the meta device lacks) and moved."""
+    plan = _cpu_plan(height, width, kernel_size, tile)
+    if device.type == "cpu":
+        return plan
+    axes = [replace(a, queries=a.queries.to(device), keys=a.keys.to(device), bias_index=a.bias_index.to(device))
+            for a in (plan.rows, plan.cols)]
+    return replace(plan, rows=axes[0], cols=axes[1], query_index=plan.query_index.to(device),
+                   key_index=plan.key_index.to(device), output_index=plan.output_index.to(device))
+
+
+@lru_cache(maxsize=64)
+def _cpu_plan(height: int, width: int, kernel_size: int, tile: int) -> _Plan:
+    device = torch.device("cpu")
     rows = _axis_tiles(height, kernel_size, tile, device)
     cols = _axis_tiles(width, kernel_size, tile, device)
 

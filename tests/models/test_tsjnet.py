@@ -1,0 +1,148 @@
+"""TSJNet: shapes for any input size, gradients everywhere, [0, 1] output, determinism, published size, lite cost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tsjnet.models.dsm import DSMBranch
+from tsjnet.models.info import model_info
+from tsjnet.models.registry import create_model, list_models
+from tsjnet.models.tsjnet import TSJNet, TSJNetOutput, pad_to_multiple
+
+
+def pair(height: int, width: int, batch: int = 1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, 1, height, width, generator=generator), torch.rand(batch, 1, height, width, generator=generator)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """Small tensors: extra intra-op threads only add synchronisation (10x slower on a busy 2-core machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> TSJNet:
+    torch.manual_seed(0)
+    return create_model("tsjnet_tiny")
+
+
+def test_variants_are_registered() -> None:
+    assert {"tsjnet_paper", "tsjnet_lite", "tsjnet_tiny"} <= set(list_models())
+
+
+@pytest.mark.parametrize("size", [(64, 64), (97, 131)])
+def test_tiny_forward_shapes_and_range(tiny: TSJNet, size: tuple[int, int]) -> None:
+    tiny.train()
+    ir, vi = pair(*size, batch=2)
+    out = tiny(ir, vi)
+    assert isinstance(out, TSJNetOutput)
+    assert out.fused.shape == (2, 1, *size)
+    assert out.attn.shape == (2, tiny.cfg.heads, *size)
+    for tensor in (out.fused, out.attn):
+        assert torch.isfinite(tensor).all() and tensor.min() >= 0 and tensor.max() <= 1
+    rec = tiny.reconstruct(ir)
+    assert rec.fused.shape == (2, 1, *size) and rec.attn.shape == (2, tiny.cfg.heads, *size)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (5, 3), (31, 33)])
+def test_tiny_keeps_size_of_very_small_inputs(tiny: TSJNet, size: tuple[int, int]) -> None:
+    tiny.eval()
+    with torch.no_grad():
+        fused = tiny.fuse(*pair(*size))
+    assert fused.shape == (1, 1, *size)
+
+
+def test_every_parameter_gets_a_gradient(tiny: TSJNet) -> None:
+    tiny.train()
+    tiny.zero_grad()
+    ir, vi = pair(37, 45, batch=2)
+    fused, ir_rec, vi_rec = tiny.fuse_and_reconstruct(ir, vi)
+    loss = sum(out.fused.mean() + out.attn.mean() for out in (fused, ir_rec, vi_rec))
+    loss.backward()
+    missing = [name for name, p in tiny.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing, f"parameters without a finite gradient: {missing}"
+    # a unit can be dead at init (ReLU), but the encoder, both branch pairs and the decoder must all learn
+    learning = {name.split(".")[0] for name, p in tiny.named_parameters() if p.grad.any()}
+    assert learning == {"encoder", "nat", "dsm", "fuse_nat", "fuse_dsm", "decoder"}
+
+
+def test_fuse_and_reconstruct_matches_separate_passes(tiny: TSJNet) -> None:
+    tiny.eval()
+    ir, vi = pair(40, 72, batch=2)
+    with torch.no_grad():
+        fused, ir_rec, vi_rec = tiny.fuse_and_reconstruct(ir, vi)
+        for joint, alone in ((fused, tiny(ir, vi)), (ir_rec, tiny.reconstruct(ir)), (vi_rec, tiny.reconstruct(vi))):
+            torch.testing.assert_close(joint.fused, alone.fused)
+            torch.testing.assert_close(joint.attn, alone.attn)
+
+
+def test_eval_is_deterministic_and_fuse_is_forward(tiny: TSJNet) -> None:
+    tiny.eval()
+    ir, vi = pair(50, 70)
+    with torch.no_grad():
+        first, second = tiny(ir, vi), tiny.fuse(ir, vi)
+    assert torch.equal(first.fused, second)
+
+
+def test_fusion_uses_both_sources(tiny: TSJNet) -> None:
+    tiny.eval()
+    ir, vi = pair(64, 64)
+    with torch.no_grad():
+        base = tiny.fuse(ir, vi)
+        assert not torch.equal(base, tiny.fuse(torch.zeros_like(ir), vi))
+        assert not torch.equal(base, tiny.fuse(ir, torch.zeros_like(vi)))
+
+
+def test_without_dsm_the_detail_path_is_identity() -> None:
+    model = create_model("tsjnet_tiny", use_dsm=False).eval()
+    assert not any(isinstance(m, DSMBranch) for m in model.modules())
+    with torch.no_grad():
+        assert model.fuse(*pair(40, 50)).shape == (1, 1, 40, 50)
+
+
+def test_mismatched_pair_is_rejected(tiny: TSJNet) -> None:
+    with pytest.raises(ValueError, match="differ in shape"):
+        tiny.fuse(torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 40))
+
+
+def test_lite_forward_backward_small() -> None:
+    torch.manual_seed(0)
+    model = create_model("tsjnet_lite").train()
+    ir, vi = pair(32, 64)
+    fused, ir_rec, vi_rec = model.fuse_and_reconstruct(ir, vi)
+    (fused.fused.mean() + ir_rec.fused.mean() + vi_rec.fused.mean()).backward()
+    assert fused.fused.shape == (1, 1, 32, 64) and 0 <= fused.fused.min() <= fused.fused.max() <= 1
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_paper_has_the_published_parameter_count() -> None:
+    model = create_model("tsjnet_paper")
+    params = sum(p.numel() for p in model.parameters())
+    assert abs(params - 45.1e6) / 45.1e6 < 0.03, params
+
+
+def test_lite_fits_the_cpu_budget() -> None:
+    assert model_info("tsjnet_lite", 480, 640)["macs"] <= 25e9
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 5), (5, 3), (31, 32), (33, 97)])
+def test_pad_to_multiple_mirrors_without_resizing(size: tuple[int, int]) -> None:
+    x = torch.rand(1, 1, *size)
+    padded = pad_to_multiple(x, 32)
+    assert padded.shape[-2] % 32 == 0 and padded.shape[-1] % 32 == 0
+    assert padded.shape[-2] - size[0] < 32 and padded.shape[-1] - size[1] < 32
+    assert torch.equal(padded[..., : size[0], : size[1]], x)
+    assert set(padded.unique().tolist()) <= set(x.unique().tolist())
+
+
+def test_pad_to_multiple_is_a_plain_reflect_when_the_image_is_large_enough() -> None:
+    x = torch.rand(1, 1, 40, 50)
+    torch.testing.assert_close(pad_to_multiple(x, 32), F.pad(x, (0, 14, 0, 24), mode="reflect"))
