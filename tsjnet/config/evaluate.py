@@ -48,7 +48,7 @@ def _default_methods() -> list[MethodSpec]:
         MethodSpec(name="tsjnet", checkpoint="models/tsjnet.pt", stage="train"),
         MethodSpec(name="tsjnet_fusion_only", checkpoint="models/tsjnet_fusion_only.pt", stage="train_fusion_only",
                    optional=True),
-        MethodSpec(name="seafusion", checkpoint="models/seafusion.pt", stage="train_seafusion"),
+        MethodSpec(name="seafusion", checkpoint="models/seafusion.pt", stage="train_baseline"),
         MethodSpec(name="average", model="classical_average"),
         MethodSpec(name="max", model="classical_max"),
         MethodSpec(name="laplacian", model="classical_laplacian"),

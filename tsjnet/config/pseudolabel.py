@@ -51,4 +51,6 @@ class PseudolabelParams(Section):
     box_transfer_confidence: float = Field(0.6, ge=0.0, le=1.0)
     # Images with no label and no teacher: fail (default), or keep them with provenance "none".
     allow_unlabeled: bool = False
+    # Quality of the derivations is measured on at most this many fully labelled images (GrabCut is slow).
+    quality_max_images: int = Field(24, ge=0)
     teacher: TeacherParams = TeacherParams()

@@ -130,7 +130,8 @@ def prepare_labels(source: str | Path, params: PseudolabelParams, seed: int = 0,
             path = write_label(out, record, label, sample.ir.shape)
             rows.append((record.split, record.name, label.kind, label.source, round(label.confidence, 4),
                          label.method, path.relative_to(out).as_posix()))
-        if record.mask_path is not None and record.box_paths:
+        measured = quality.images < params.quality_max_images
+        if record.mask_path is not None and record.box_paths and measured:
             quality.measure(sample, params, seed)
     provenance = pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS))
     provenance.to_csv(out / params.provenance, index=False)
