@@ -1,0 +1,83 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.tasks.samples import TINY_DETECTOR, make_sample
+from tsjnet.config.tasks import SegmenterParams
+from tsjnet.data.labels import write_yolo
+from tsjnet.tasks.detector import build_detector, load_detector
+from tsjnet.tasks.segmenter import load_segmenter
+from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.training.pretrain import pretrain_detectors, pretrain_segmenter
+
+
+@pytest.fixture(scope="module")
+def msrs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny MSRS-layout dataset: 2 train and 2 val pairs of 64 x 64 with masks and IR/VIS boxes."""
+    root = tmp_path_factory.mktemp("msrs")
+    for split in ("train", "val"):
+        for index in range(2):
+            sample = make_sample(f"{split}{index}D", split, seed=index)
+            Image.fromarray(sample.ir).save(root / _mkdir(root / split / "ir") / f"{sample.name}.png")
+            Image.fromarray(sample.vi).save(root / _mkdir(root / split / "vi") / f"{sample.name}.png")
+            Image.fromarray(sample.mask).save(_mkdir(root / split / "Segmentation_labels") / f"{sample.name}.png")
+            for modality, boxes in sample.boxes.items():
+                write_yolo(_mkdir(root / "detection_labels" / modality / split) / f"{sample.name}.txt", boxes, 64, 64)
+    return root
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_detector_pretraining_trains_saves_and_resumes(msrs_root: Path, tmp_path: Path) -> None:
+    params = TINY_DETECTOR.model_copy(update={
+        "modalities": ("infrared",), "epochs": 1, "batch_size": 2,
+        "checkpoint_dir": str(tmp_path / "det"), "metrics": str(tmp_path / "det.json")})
+    logged: list[tuple[dict, int]] = []
+    results = pretrain_detectors(params, msrs_root, seed=0, log_metrics=lambda m, step: logged.append((m, step)))
+    checkpoint = tmp_path / "det" / "infrared.pt"
+    assert load_checkpoint(checkpoint)["epoch"] == 1
+    assert json.loads((tmp_path / "det.json").read_text()).keys() == {"infrared"}
+    assert set(results["infrared"]) == {"train_loss", "map50"} and logged[0][1] == 1
+
+    torch.manual_seed(0)  # the same initialisation pretraining started from
+    fresh = build_detector(params, (64, 64)).roi_heads.box_predictor.state_dict()
+    trained = load_detector(checkpoint).roi_heads.box_predictor.state_dict()
+    assert all(not torch.equal(fresh[k], trained[k]) for k in fresh)  # the box head was trained and saved
+
+    mtime = checkpoint.stat().st_mtime_ns
+    pretrain_detectors(params, msrs_root, seed=0)  # finished: nothing to do
+    assert checkpoint.stat().st_mtime_ns == mtime
+    pretrain_detectors(params.model_copy(update={"epochs": 2}), msrs_root, seed=0)
+    assert load_checkpoint(checkpoint)["epoch"] == 2  # continued from epoch 1
+
+
+def test_segmenter_pretraining_writes_checkpoint_and_resumes(msrs_root: Path, tmp_path: Path) -> None:
+    params = SegmenterParams(epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
+                             metrics=str(tmp_path / "seg.json"))
+    results = pretrain_segmenter(params, msrs_root, seed=0)
+    assert set(results) == {"train_loss", "miou_infrared", "miou_visible", "miou"}
+    assert np.isclose(results["miou"], (results["miou_infrared"] + results["miou_visible"]) / 2)
+    first = load_checkpoint(tmp_path / "seg.pt")
+    pretrain_segmenter(params.model_copy(update={"epochs": 2}), msrs_root, seed=0)
+    second = load_checkpoint(tmp_path / "seg.pt")
+    assert (first["epoch"], second["epoch"]) == (1, 2)
+    assert load_segmenter(tmp_path / "seg.pt")(torch.rand(1, 1, 64, 64)).shape == (1, 9, 64, 64)
+
+
+def test_changed_settings_restart_training(msrs_root: Path, tmp_path: Path) -> None:
+    params = SegmenterParams(epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
+                             metrics=str(tmp_path / "seg.json"), train_modalities=("visible",))
+    pretrain_segmenter(params, msrs_root, seed=0)
+    steps: list[int] = []
+    pretrain_segmenter(params.model_copy(update={"lr": 1e-4, "epochs": 2}), msrs_root, seed=0,
+                       log_metrics=lambda metrics, step: steps.append(step))
+    state = load_checkpoint(tmp_path / "seg.pt")
+    assert steps == [1, 2]  # trained from scratch: resuming would have run epoch 2 only
+    assert state["epoch"] == 2 and state["config"]["lr"] == 1e-4

@@ -1,0 +1,31 @@
+import torch
+from torch.utils.data import DataLoader
+
+from tests.tasks.samples import OBJECTS, MemoryPairs, make_sample
+from tsjnet.training.task_data import TaskImages, collate_detection
+
+
+def test_masks_keep_integer_class_ids_through_the_pipeline() -> None:
+    pairs = MemoryPairs([make_sample("a"), make_sample("b", seed=1)])
+    dataset = TaskImages(pairs, ("infrared", "visible"), "segmentation", hflip=True)
+    images, masks = next(iter(DataLoader(dataset, batch_size=4)))
+    assert images.shape == (4, 3, 64, 64) and images.dtype == torch.float32 and images.max() <= 1
+    assert masks.dtype == torch.int64
+    assert set(masks.unique().tolist()) == set(range(9)) | {255}  # classes 1..8 survive, nothing scaled by 1/255
+
+
+def test_detection_items_use_each_modalitys_boxes_and_flip_with_the_image() -> None:
+    dataset = TaskImages(MemoryPairs([make_sample()]), ("infrared", "visible"), "detection", hflip=True)
+    assert len(dataset) == 2
+    torch.manual_seed(0)
+    seen_flipped = seen_plain = False
+    for _ in range(12):
+        images, targets = collate_detection([dataset[0]])
+        image, boxes = images[0], targets[0]["boxes"]
+        assert targets[0]["labels"].tolist() == [1, 3]
+        x1, y1, x2, y2 = boxes[0].int().tolist()
+        assert image[0, y1:y2, x1:x2].min() > 0.85  # the bright IR object sits inside its box either way
+        flipped = not torch.equal(boxes, torch.from_numpy(OBJECTS[:, 1:]))
+        seen_flipped, seen_plain = seen_flipped or flipped, seen_plain or not flipped
+    assert seen_flipped and seen_plain
+    assert collate_detection([dataset[1]])[1][0]["labels"].tolist() == [3]

@@ -1,0 +1,1 @@
+"""Training loops: task-network pretraining and the generic helpers they share."""

@@ -1,0 +1,142 @@
+"""Pretraining of the task networks on the ingested data (MSRS layout, splits train and val).
+
+- Detectors: one Faster R-CNN per modality in `detector.modalities`, each trained on that modality's
+  images and boxes (IR boxes for IR, VIS boxes for VIS); fused images are later judged by
+  `detector.fusion_detector`. Validation: mAP@0.5 on the val split of the same modality.
+- Segmenter: ONE DeepLabV3+ trained on a mix of the `segmenter.train_modalities` images (IR as gray
+  RGB and VIS), because task-driven evaluation feeds it IR, VIS and fused images alike, and a fused
+  image resembles both. Validation: mIoU per modality and their mean.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+
+from tsjnet.config.tasks import DetectorParams, PretrainParams, SegmenterParams
+from tsjnet.data import open_dataset
+from tsjnet.data.paired import PairDataset
+from tsjnet.data.types import IGNORE_INDEX
+from tsjnet.errors import DataError
+from tsjnet.metrics.task import DetectionMAP, SegmentationIoU
+from tsjnet.tasks.detector import build_detector, detector_checkpoint, target_rows
+from tsjnet.tasks.segmenter import build_segmenter
+from tsjnet.training.loop import FitSpec, LogMetrics, fit, seed_everything
+from tsjnet.training.task_data import Task, TaskImages, collate_detection
+
+TRAIN_SPLIT, VAL_SPLIT = "train", "val"
+
+
+def _loader(pairs: PairDataset, modalities: tuple[str, ...], task: Task, params: PretrainParams,
+            train: bool, generator: torch.Generator | None = None) -> DataLoader:
+    dataset = TaskImages(pairs, modalities, task, hflip=train and params.hflip)
+    loader = DataLoader(
+        dataset, batch_size=params.batch_size, shuffle=train, generator=generator, num_workers=params.num_workers,
+        collate_fn=collate_detection if task == "detection" else None,
+        drop_last=train and task == "segmentation",  # BatchNorm after global pooling needs batches >= 2
+    )
+    if train and len(loader) == 0:
+        raise DataError(f"{len(dataset)} training images are fewer than one batch of {params.batch_size}; "
+                        "lower batch_size in params.yaml or add data")
+    return loader
+
+
+def _detection_loss(model: nn.Module, batch: tuple[list, list], device: torch.device) -> torch.Tensor:
+    images, targets = batch
+    losses = model([i.to(device) for i in images], [{k: v.to(device) for k, v in t.items()} for t in targets])
+    return sum(losses.values())
+
+
+def _segmentation_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> torch.Tensor:
+    images, masks = batch
+    return F.cross_entropy(model(images.to(device)), masks.to(device), ignore_index=IGNORE_INDEX)
+
+
+def evaluate_detector(model: nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
+    """mAP@0.5 over the loader's images (`tsjnet.metrics.task.DetectionMAP`)."""
+    metric = DetectionMAP()
+    for images, targets in loader:
+        for prediction, target in zip(model([i.to(device) for i in images]), targets):
+            metric.update(target_rows(prediction), target_rows(target))
+    return {"map50": metric.compute()["mAP50"]}
+
+
+def evaluate_segmenter(model: nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
+    """Dataset-level mIoU, background included, ignored pixels excluded (`tsjnet.metrics.task.SegmentationIoU`)."""
+    metric = SegmentationIoU()
+    for images, masks in loader:
+        for prediction, mask in zip(model(images.to(device)).argmax(1).cpu(), masks):
+            metric.update(prediction, mask)
+    return {"miou": metric.compute()["mIoU"]}
+
+
+def _splits(data_root: str | Path) -> tuple[PairDataset, PairDataset]:
+    return open_dataset("msrs", data_root, TRAIN_SPLIT), open_dataset("msrs", data_root, VAL_SPLIT)
+
+
+def _write_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+
+
+def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int = 0,
+                       log_metrics: LogMetrics | None = None, device: torch.device | None = None) -> dict[str, dict[str, float]]:
+    """Train (or resume) one detector per modality; write and return their final val metrics."""
+    train, val = _splits(data_root)
+    if not train.records:
+        raise DataError(f"{data_root}/{TRAIN_SPLIT} holds no image pairs; run the ingest stage first")
+    image_size = tuple(train.load(train.records[0]).ir.shape[:2])
+    results = {}
+    for modality in params.modalities:
+        generator = seed_everything(seed)
+        val_loader = _loader(val, (modality,), "detection", params, train=False)
+        spec = FitSpec(
+            name=f"detector_{modality}",
+            model=build_detector(params, image_size),
+            loader=_loader(train, (modality,), "detection", params, train=True, generator=generator),
+            loss_fn=_detection_loss,
+            evaluate=lambda model, device, loader=val_loader: evaluate_detector(model, loader, device),
+            checkpoint=detector_checkpoint(params, modality),
+            config=params.model_dump(),
+            extra={"image_size": image_size, "modality": modality},
+        )
+        results[modality] = _fit(spec, params, device, log_metrics)
+    _write_metrics(params.metrics, results)
+    return results
+
+
+def pretrain_segmenter(params: SegmenterParams, data_root: str | Path, seed: int = 0,
+                       log_metrics: LogMetrics | None = None, device: torch.device | None = None) -> dict[str, float]:
+    """Train (or resume) the segmenter on the mixed modalities; write and return its val mIoU per modality."""
+    train, val = _splits(data_root)
+    generator = seed_everything(seed)
+    val_loaders = {m: _loader(val, (m,), "segmentation", params, train=False) for m in params.train_modalities}
+
+    def evaluate(model: nn.Module, device: torch.device) -> dict[str, float]:
+        scores = {f"miou_{m}": evaluate_segmenter(model, loader, device)["miou"] for m, loader in val_loaders.items()}
+        return {**scores, "miou": sum(scores.values()) / len(scores)}
+
+    spec = FitSpec(
+        name="segmenter",
+        model=build_segmenter(params),
+        loader=_loader(train, params.train_modalities, "segmentation", params, train=True, generator=generator),
+        loss_fn=_segmentation_loss,
+        evaluate=evaluate,
+        checkpoint=Path(params.checkpoint),
+        config=params.model_dump(),
+    )
+    metrics = _fit(spec, params, device, log_metrics)
+    _write_metrics(params.metrics, metrics)
+    return metrics
+
+
+def _fit(spec: FitSpec, params: PretrainParams, device: torch.device | None, log_metrics: LogMetrics | None) -> dict[str, float]:
+    return fit(spec, epochs=params.epochs, lr=params.lr, weight_decay=params.weight_decay,
+               max_grad_norm=params.max_grad_norm, amp=params.amp, device=device, log_metrics=log_metrics)
