@@ -5,7 +5,6 @@ Built once per session: the checkpoints only have to load and run, their weights
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,16 +44,6 @@ class TinySetup:
                               optional=name == "tsjnet_fusion_only") for name in TRAINED]
         methods += [MethodSpec(name=name, model=model) for name, model in RULES.items()]
         return EvaluateParams(methods=methods, n_grid_samples=3, device="cpu", **update).under(out)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """The test machine's cores are shared by many jobs: OpenMP threads that spin-wait on busy cores made the
-    task networks ~10x slower than one thread (76 ms vs 970 ms per segmenter call measured at load 10)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")

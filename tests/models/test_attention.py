@@ -95,3 +95,13 @@ def test_rejects_bad_arguments(kernel_size, rpb_shape, message):
     rpb = None if rpb_shape is None else torch.zeros(rpb_shape)
     with pytest.raises(ValueError, match=message):
         neighborhood_attention(q, q, q, kernel_size, rpb=rpb)
+
+
+def test_plan_built_in_inference_mode_serves_autograd_later() -> None:
+    """The index plan is cached: one first built under inference_mode must still work with autograd."""
+    q, k, v = (torch.randn(1, 11, 13, 2, 4) for _ in range(3))
+    with torch.inference_mode():
+        neighborhood_attention(q, k, v, 3)
+    qg = q.clone().requires_grad_(True)
+    neighborhood_attention(qg, k, v, 3).sum().backward()
+    assert qg.grad is not None and torch.isfinite(qg.grad).all()

@@ -37,9 +37,9 @@ def train_step_benchmark(variant: str, detector: DetectorParams, segmenter: Segm
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, enabled=use_amp, dtype=torch.bfloat16):
             fused, ir_rec, vi_rec = model.fuse_and_reconstruct(ir, vi)
-            terms = mff_loss(losses, ir=ir, vi=vi, fused=fused.image, attention=fused.attention,
-                             ir_recon=ir_rec.image, vi_recon=vi_rec.image)
-            total = terms["total"] + detection_loss(det, fused.image, targets) + segmentation_loss(seg, fused.image, mask)
+            terms = mff_loss(losses, ir=ir, vi=vi, fused=fused.fused, attention=fused.attn,
+                             ir_recon=ir_rec.fused, vi_recon=vi_rec.fused)
+            total = terms["total"] + detection_loss(det, fused.fused, targets) + segmentation_loss(seg, fused.fused, mask)
         total.float().backward()
         optimizer.step()
 

@@ -142,14 +142,19 @@ class _Plan:
 
 @lru_cache(maxsize=64)
 def _plan(height: int, width: int, kernel_size: int, tile: int, device: torch.device) -> _Plan:
-    """The plan on `device`; built on the CPU (it needs data-dependent ops the meta device lacks) and moved."""
-    plan = _cpu_plan(height, width, kernel_size, tile)
-    if device.type == "cpu":
-        return plan
-    axes = [replace(a, queries=a.queries.to(device), keys=a.keys.to(device), bias_index=a.bias_index.to(device))
-            for a in (plan.rows, plan.cols)]
-    return replace(plan, rows=axes[0], cols=axes[1], query_index=plan.query_index.to(device),
-                   key_index=plan.key_index.to(device), output_index=plan.output_index.to(device))
+    """The plan on `device`; built on the CPU (it needs data-dependent ops the meta device lacks) and moved.
+
+    Built outside inference mode: the plan is cached, and an inference tensor in it would break a later
+    autograd call.
+    """
+    with torch.inference_mode(False):
+        plan = _cpu_plan(height, width, kernel_size, tile)
+        if device.type == "cpu":
+            return plan
+        axes = [replace(a, queries=a.queries.to(device), keys=a.keys.to(device), bias_index=a.bias_index.to(device))
+                for a in (plan.rows, plan.cols)]
+        return replace(plan, rows=axes[0], cols=axes[1], query_index=plan.query_index.to(device),
+                       key_index=plan.key_index.to(device), output_index=plan.output_index.to(device))
 
 
 @lru_cache(maxsize=64)
