@@ -1,0 +1,119 @@
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.training.fusion_env import make_job, run_section, train_section, write_env
+from tsjnet.config.train import BaselineParams, TrainParams
+from tsjnet.registry.checkpoint import load_fusion_model, read_checkpoint
+from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.training.distributed import World
+from tsjnet.training.fusion_data import make_loader, open_splits
+from tsjnet.training.joint import Trainer, batch_terms, build_trainer, train_fusion
+
+CPU = World(0, 1, torch.device("cpu"))
+ALL_ON = {"fusion": 1.0, "det": 1.0, "seg": 1.0}
+MFF_TERMS = {"diversity", "ssim", "recon_vi", "recon_ir", "intensity", "texture", "weighted_ssim"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fusion_env")
+    write_env(root)
+    return root
+
+
+def _batch(root: Path) -> dict:
+    torch.manual_seed(0)
+    train, _ = open_splits(root / "prepared")
+    return next(iter(make_loader(train, batch_size=2, crop=(64, 64), train=True, world=CPU, seed=0)))
+
+
+class RecordingLog:
+    def __init__(self) -> None:
+        self.logged: list[tuple[dict[str, float], int]] = []
+        self.grids: list[torch.Tensor] = []
+
+    def metrics(self, values: dict[str, float], step: int) -> None:
+        self.logged.append((values, step))
+
+    def images(self, grid: torch.Tensor, step: int) -> None:
+        self.grids.append(grid)
+
+
+@pytest.fixture(scope="module")
+def trainer(env: Path) -> Trainer:
+    return build_trainer(make_job(env), CPU)
+
+
+def test_every_loss_term_is_present_and_finite(env: Path, trainer: Trainer) -> None:
+    terms = batch_terms(trainer, _batch(env), ALL_ON)
+    expected = MFF_TERMS | {"fusion", "det_infrared", "det_visible", "det_fusion", "det", "seg", "total"}
+    assert set(terms) == expected
+    values = {key: value.item() for key, value in terms.items()}
+    assert all(math.isfinite(value) for value in values.values())
+    assert values["det"] == pytest.approx(values["det_infrared"] + values["det_visible"] + values["det_fusion"])
+    assert values["total"] == pytest.approx(values["fusion"] + values["det"] + values["seg"])
+
+
+@pytest.mark.parametrize("group", ["det", "seg"])
+def test_task_losses_train_the_fusion_net_but_not_the_task_nets(env: Path, trainer: Trainer, group: str) -> None:
+    trainer.optimizer.zero_grad(set_to_none=True)
+    batch_terms(trainer, _batch(env), ALL_ON)[group].backward()
+    task_nets = [*trainer.judges.detectors.values(), trainer.judges.segmenter]
+    assert all(not p.requires_grad and p.grad is None for net in task_nets for p in net.parameters())
+    grads = [p.grad for p in trainer.model.parameters() if p.grad is not None]
+    assert grads and sum(float(g.abs().sum()) for g in grads) > 0  # the gradient reached the fusion network
+
+
+def test_plateau_schedule_divides_lr_by_ten_after_three_stalls(trainer: Trainer) -> None:
+    lrs = []
+    for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9]:  # improvements, then stalls 1, 2, 3
+        trainer.scheduler.step(val_loss)
+        lrs.append(trainer.optimizer.param_groups[0]["lr"])
+    assert lrs[:4] == [1e-3] * 4
+    assert lrs[4] == pytest.approx(1e-4)
+
+
+def test_joint_training_writes_model_metrics_and_logs(env: Path, tmp_path: Path) -> None:
+    job = make_job(env, TrainParams(**train_section(tmp_path)))
+    log = RecordingLog()
+    final = train_fusion(job, CPU, log)
+    model = load_fusion_model(job.params.out, device="cpu")
+    assert model.fuse(torch.rand(1, 1, 40, 48), torch.rand(1, 1, 40, 48)).shape == (1, 1, 40, 48)
+    assert read_checkpoint(job.params.out)["model"] == "tsjnet_tiny"
+    written = json.loads(Path(job.params.metrics).read_text())
+    for name in ("infrared", "visible", "fusion"):
+        assert 0 <= written[f"val_miou_{name}"] <= 1 and f"val_map50_{name}" in written
+    assert written == pytest.approx(final)
+    epoch_metrics, step = log.logged[0]
+    assert step == 1 and {"train/det", "train/seg", "val/total", "lr", "weight/seg"} <= set(epoch_metrics)
+    assert all(math.isfinite(v) for v in epoch_metrics.values())
+    assert log.grids[0].shape[0] == 3 and log.grids[0].shape[-1] > 3 * 64  # IR | VIS | fused
+    assert load_checkpoint(job.params.checkpoint, required=("model", "epoch"))["epoch"] == 1
+
+
+def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_path: Path) -> None:
+    params = TrainParams(**train_section(tmp_path, dsm=False)).fusion_only()
+    assert (params.w_det, params.w_seg, params.out) == (0.0, 0.0, str(tmp_path / "models" / "fusion_only.pt"))
+    log = RecordingLog()
+    train_fusion(make_job(env, params, model_kwargs=params.model_kwargs()), CPU, log)
+    assert not {"train/det", "train/seg"} & set(log.logged[0][0])  # the task networks never ran
+    assert read_checkpoint(params.out)["kwargs"] == {"use_dsm": False}
+    assert isinstance(load_fusion_model(params.out, device="cpu").dsm, torch.nn.Identity)
+
+
+def test_seafusion_baseline_rounds_through_the_same_trainer(env: Path, tmp_path: Path) -> None:
+    params = BaselineParams(**run_section(tmp_path, "seafusion", model="seafusion", epochs=2, w_seg=1.0,
+                                          strategy="seafusion_rounds",
+                                          rounds={"epochs_per_round": 1, "segmenter_steps": 1}))
+    log = RecordingLog()
+    train_fusion(make_job(env, params, name="seafusion"), CPU, log)
+    assert [m["weight/seg"] for m, _ in log.logged[:2]] == [1.0, 2.0]  # w_seg * round
+    assert "train/det" not in log.logged[0][0]  # w_det = 0: the detectors never ran
+    adapted = load_checkpoint(params.checkpoint, required=("segmenter",))["segmenter"]
+    original = load_checkpoint(env / "segmenter.pt")["model"]
+    assert any(not torch.equal(adapted[k], original[k]) for k in original)  # fine-tuned between the rounds
+    assert read_checkpoint(params.out)["model"] == "seafusion"

@@ -1,0 +1,56 @@
+import math
+
+import pytest
+
+from tsjnet.config.train import FusionTrainParams
+from tsjnet.training.strategies import LossWeighting, SeafusionRounds, SegmifDynamic, dwa_factors, make_weighting
+
+BASE = {"fusion": 1.0, "det": 0.5, "seg": 2.0}
+
+
+def test_joint_weights_are_the_params_every_epoch() -> None:
+    weighting = make_weighting(FusionTrainParams(w_det=0.5, w_seg=2.0))
+    assert type(weighting) is LossWeighting
+    assert weighting.weights(0) == weighting.weights(7) == BASE
+
+
+def test_seafusion_rounds_grow_the_semantic_weight_per_round() -> None:
+    weighting = make_weighting(FusionTrainParams(w_det=0.5, w_seg=2.0, strategy="seafusion_rounds",
+                                                 rounds={"epochs_per_round": 2}))
+    assert isinstance(weighting, SeafusionRounds)
+    assert [weighting.weights(epoch)["seg"] for epoch in range(6)] == [2.0, 2.0, 4.0, 4.0, 6.0, 6.0]
+    assert all(weighting.weights(epoch)["det"] == 0.5 for epoch in range(6))
+    assert [weighting.round_ended(epoch) for epoch in range(4)] == [False, True, False, True]
+
+
+def test_dwa_factors_follow_the_softmax_of_loss_ratios() -> None:
+    # Ratios 1.0 (det stalled) and 0.5 (seg halved): det must gain weight, seg lose it, mean stays 1.
+    factors = dwa_factors({"det": 1.0, "seg": 0.5}, {"det": 1.0, "seg": 1.0}, temperature=2.0)
+    expected_det = 2 * math.exp(1.0 / 2) / (math.exp(1.0 / 2) + math.exp(0.5 / 2))
+    assert factors["det"] == pytest.approx(expected_det)
+    assert factors["det"] > 1 > factors["seg"]
+    assert sum(factors.values()) == pytest.approx(2.0)
+
+
+def test_dwa_temperature_flattens_and_equal_ratios_give_ones() -> None:
+    assert dwa_factors({"a": 2.0, "b": 3.0}, {"a": 2.0, "b": 3.0}, 1.0) == pytest.approx({"a": 1.0, "b": 1.0})
+    sharp = dwa_factors({"a": 1.0, "b": 0.5}, {"a": 1.0, "b": 1.0}, temperature=0.1)
+    flat = dwa_factors({"a": 1.0, "b": 0.5}, {"a": 1.0, "b": 1.0}, temperature=100.0)
+    assert sharp["a"] > flat["a"] > 1.0 and flat["a"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_segmif_dynamic_weights_react_to_the_last_two_epochs() -> None:
+    weighting = make_weighting(FusionTrainParams(w_det=0.0, w_seg=2.0, strategy="segmif_dynamic",
+                                                 dynamic={"temperature": 1.0}))
+    assert isinstance(weighting, SegmifDynamic)
+    weighting.update({"fusion": 1.0, "seg": 1.0})
+    assert weighting.weights(1) == {"fusion": 1.0, "det": 0.0, "seg": 2.0}  # one epoch: no ratio yet
+    weighting.update({"fusion": 0.5, "seg": 1.0})  # fusion halved, seg stalled
+    weights = weighting.weights(2)
+    factors = dwa_factors({"fusion": 0.5, "seg": 1.0}, {"fusion": 1.0, "seg": 1.0}, 1.0)
+    assert weights == pytest.approx({"fusion": factors["fusion"], "det": 0.0, "seg": 2.0 * factors["seg"]})
+    assert weights["seg"] > 2.0 and weights["fusion"] < 1.0  # the stalled loss gets more weight
+
+    restored = SegmifDynamic(weighting.base, 1.0)
+    restored.load_state_dict(weighting.state_dict())
+    assert restored.weights(2) == weights  # a resumed run continues the same schedule

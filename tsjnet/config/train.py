@@ -1,0 +1,94 @@
+"""Params of the fusion training stages: joint TSJNet (`train:`) and the SeAFusion baseline (`train_baseline:`).
+
+Both run through the same trainer (tsjnet.training.joint), so they share one set of knobs; the sections differ
+only in their defaults and in what TSJNet alone has (the DSM switch, the fusion-only ablation's outputs).
+Defaults are the CPU profile (SynthScenes, 2 cores): small crops and few epochs, sized to the pipeline budget.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from tsjnet.config.base import Section
+from tsjnet.config.tasks import TrainModality
+
+Strategy = Literal["joint", "seafusion_rounds", "segmif_dynamic"]
+DetTerm = Literal["loss_box_reg", "loss_rpn_box_reg", "loss_classifier"]
+
+
+class RoundsParams(Section):
+    """`strategy: seafusion_rounds` (SeAFusion): w_seg grows with the round, the segmenter adapts in between."""
+
+    epochs_per_round: int = Field(2, ge=1, description="fusion epochs per round; round r uses w_seg * r")
+    segmenter_steps: int = Field(12, ge=0, description="segmenter fine-tuning batches on fused images per round")
+    segmenter_lr: float = Field(1e-4, gt=0, description="Adam lr of that fine-tuning")
+
+
+class DynamicParams(Section):
+    """`strategy: segmif_dynamic` (SegMiF, DWA-style): weights from each loss's ratio to its previous value."""
+
+    temperature: float = Field(2.0, gt=0, description="softmax temperature over the loss ratios (higher = flatter)")
+
+
+class FusionTrainParams(Section):
+    """Settings shared by every fusion training run."""
+
+    model: str = "tsjnet_lite"  # tsjnet.models.registry name
+    epochs: int = Field(2, ge=1)  # CPU budget (about 1.5 min per joint epoch of 48 crops on 2 idle cores)
+    batch_size: int = Field(2, ge=1)  # paper: 2
+    crop: tuple[int, int] | None = (128, 128)  # random training crop (height, width); null = whole images
+    lr: float = Field(1e-3, gt=0)  # paper: Adam 1e-3
+    weight_decay: float = Field(0.0, ge=0)
+    max_grad_norm: float = Field(10.0, gt=0)
+    plateau_stalls: int = Field(3, ge=1)  # lr *= plateau_factor once val loss has not improved this many epochs
+    plateau_factor: float = Field(0.1, gt=0, lt=1)
+    amp: bool = True  # mixed precision, used only where the device supports it (CUDA)
+    # L_all = L_fusion + w_det L_Det + w_seg L_Seg. L_MFF with the released content weights is ~15-20, the frozen
+    # pretrained nets' box-regression and cross-entropy losses ~0.1-0.5: weights of 10 give the tasks a real say.
+    w_det: float = Field(10.0, ge=0)
+    w_seg: float = Field(10.0, ge=0)
+    det_terms: tuple[DetTerm, ...] = ("loss_box_reg", "loss_rpn_box_reg")
+    include_objectness: bool = False  # add the RPN objectness loss to L_Det
+    fusion_detector: TrainModality | None = None  # detector judging fused images; null = detector.fusion_detector
+    seg_render: Literal["colour", "gray"] = "colour"  # fused image for the segmenter: VIS chroma or gray RGB
+    strategy: Strategy = "joint"
+    rounds: RoundsParams = RoundsParams()
+    dynamic: DynamicParams = DynamicParams()
+    num_workers: int = Field(0, ge=0)
+    log_images_every: int = Field(1, ge=0)  # epochs between sample-grid artifacts in MLflow; 0 = never
+    n_log_images: int = Field(3, ge=1)
+    checkpoint: str = "checkpoints/tsjnet.pt"  # per-epoch training state (resume); persists across dvc repro
+    out: str = "models/tsjnet.pt"  # final model (tsjnet.registry.checkpoint format)
+    metrics: str = "metrics/train.json"
+
+
+class TrainParams(FusionTrainParams):
+    """`train:` joint TSJNet training, and its fusion-only ablation (same run with w_det = w_seg = 0)."""
+
+    dsm: bool = True  # False: the LSM's detail-salience branch is replaced by identity (ablation)
+    ablation_checkpoint: str = "checkpoints/tsjnet_fusion_only.pt"
+    ablation_out: str = "models/tsjnet_fusion_only.pt"
+    ablation_metrics: str = "metrics/train_fusion_only.json"
+
+    def fusion_only(self) -> "TrainParams":
+        """The ablation: the same run without task losses (w_det = w_seg = 0), written to the ablation paths."""
+        return self.model_copy(update={"w_det": 0.0, "w_seg": 0.0, "strategy": "joint",
+                                       "checkpoint": self.ablation_checkpoint, "out": self.ablation_out,
+                                       "metrics": self.ablation_metrics})
+
+    def model_kwargs(self) -> dict[str, bool]:
+        """Factory overrides of the model: only the DSM switch (omitted when on, so default files stay plain)."""
+        return {} if self.dsm else {"use_dsm": False}
+
+
+class BaselineParams(FusionTrainParams):
+    """`train_baseline:` SeAFusion with its own content loss (+ optionally its semantic loss) via the same trainer."""
+
+    model: str = "seafusion"
+    w_det: float = Field(0.0, ge=0)
+    w_seg: float = Field(0.0, ge=0)
+    checkpoint: str = "checkpoints/seafusion.pt"
+    out: str = "models/seafusion.pt"
+    metrics: str = "metrics/train_baseline.json"
