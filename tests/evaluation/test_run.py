@@ -109,7 +109,7 @@ def test_missing_required_checkpoint_names_file_and_stage(tiny: TinySetup, tmp_p
     params = tiny.params(tmp_path)
     methods = [m.model_copy(update={"checkpoint": str(tmp_path / "nope.pt")}) if m.name == "seafusion" else m
                for m in params.methods]
-    with pytest.raises(DataError, match=r"seafusion: .*nope\.pt not found; run `dvc repro train_baseline`"):
+    with pytest.raises(DataError, match=r"seafusion: .*nope\.pt not found; run `dvc repro train_seafusion`"):
         run_evaluation(params.model_copy(update={"methods": methods}), EvaluationData(tiny.data_root, "SynthScenes"),
                        tiny.detector, tiny.segmenter)
     assert not Path(params.metrics).exists()
