@@ -27,10 +27,12 @@ def test_pairs_by_stem_across_extensions_and_means_per_image(triple_folders: tup
         assert result["mean"][key] == pytest.approx(sum(pair) / 2)
 
 
-def test_extra_sources_without_fused_result_are_ignored(triple_folders: tuple[Path, Path, Path]) -> None:
+def test_extra_sources_without_fused_result_are_named_not_scored(triple_folders: tuple[Path, Path, Path]) -> None:
     ir, vi, fused = triple_folders
     (fused / "p2.png").unlink()
-    assert list(evaluate_folders(ir, vi, fused, show_progress=False)["per_image"]) == ["p1"]
+    with pytest.warns(UserWarning, match=r"1 IR/VIS pair\(s\) have no fused image .*: p2"):
+        result = evaluate_folders(ir, vi, fused, show_progress=False)
+    assert list(result["per_image"]) == ["p1"]
 
 
 def test_missing_partner_names_the_fused_file(triple_folders: tuple[Path, Path, Path]) -> None:
