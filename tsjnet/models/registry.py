@@ -37,8 +37,4 @@ def _import_families() -> None:
     import importlib
 
     for module in ("tsjnet", "seafusion", "classical"):
-        try:
-            importlib.import_module(f"tsjnet.models.{module}")
-        except ModuleNotFoundError as error:
-            if error.name != f"tsjnet.models.{module}":
-                raise
+        importlib.import_module(f"tsjnet.models.{module}")
