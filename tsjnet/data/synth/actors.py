@@ -16,8 +16,10 @@ from tsjnet.data.synth.materials import (
     HEADLIGHT_GLOW, LAMP_GLOW, SAFETY_YELLOW, SKIN, TAILLIGHT_GLOW, TYRE, WHITE, Ambient, grey, pick,
 )
 from tsjnet.data.synth.scenery import ground_quad
+from tsjnet.data.types import SEG_CLASSES
 
-CAR, PERSON, BIKE, CAR_STOP, GUARDRAIL, CONE, BACKGROUND = 1, 2, 3, 5, 6, 7, 0
+CAR, PERSON, BIKE, CAR_STOP, GUARDRAIL, CONE, BACKGROUND = (
+    SEG_CLASSES.index(name) for name in ("car", "person", "bike", "car_stop", "guardrail", "color_cone", "background"))
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from tsjnet.data.synth.canvas import Camera, Canvas, Material, Point
 from tsjnet.data.synth.materials import (
     BLACK, SAFETY_YELLOW, WHITE, WINDOW_GLOW, Ambient, grey, pick,
 )
+from tsjnet.data.types import SEG_CLASSES
 
 NEAR, FAR = 0.5, 3000.0  # depth range (m) that covers the whole visible ground
 LANE_WIDTH = 3.4
-CURVE, BUMP, BACKGROUND = 4, 8, 0
+CURVE, BUMP, BACKGROUND = (SEG_CLASSES.index(name) for name in ("curve", "bump", "background"))
 FACADES = ((0.55, 0.55, 0.55), (0.68, 0.64, 0.56), (0.55, 0.32, 0.24), (0.45, 0.47, 0.52), (0.75, 0.74, 0.70))
 
 
