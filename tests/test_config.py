@@ -38,6 +38,13 @@ def test_impossible_value_is_named() -> None:
         resolve_params({"data": {"synth": {"height": 100}}})  # not a multiple of 32
 
 
+@pytest.mark.parametrize("init_from", [{"blend": "visible"}, {"infrared": "blend"}])
+def test_detector_init_from_needs_an_earlier_trained_modality(init_from: dict[str, str]) -> None:
+    detector = {"modalities": ["infrared", "blend"], "fusion_detector": "blend", "init_from": init_from}
+    with pytest.raises(ParamsError, match="detector.init_from"):
+        resolve_params({"detector": detector})
+
+
 def test_real_source_needs_root() -> None:
     with pytest.raises(ParamsError, match="data.root is required"):
         resolve_params({"data": {"source": "msrs"}})

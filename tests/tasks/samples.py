@@ -27,7 +27,7 @@ def make_sample(name: str = "00001D", split: str = "train", size: int = 64, seed
     for _, x1, y1, x2, y2 in OBJECTS.astype(int):
         ir[y1:y2, x1:x2] = 230
         vi[y1:y2, x1:x2] = (200, 40, 40)
-    boxes = {"infrared": OBJECTS.copy(), "visible": OBJECTS[1:].copy()}
+    boxes = {"infrared": OBJECTS.copy(), "visible": OBJECTS[1:].copy(), "fusion": OBJECTS.copy()}
     return Sample(name=name, split=split, ir=ir, vi=vi, mask=mask, boxes=boxes)
 
 

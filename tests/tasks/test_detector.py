@@ -49,6 +49,11 @@ def test_sample_target_uses_that_modalitys_boxes() -> None:
     sample = make_sample()
     assert sample_target(sample, "infrared")["labels"].tolist() == (OBJECTS[:, 0] + 1).tolist()
     assert sample_target(sample, "visible")["labels"].tolist() == [3]
+    sample.boxes["fusion"] = OBJECTS[:1].copy()
+    assert sample_target(sample, "blend")["labels"].tolist() == [1]  # blends show every object: fusion boxes
+    del sample.boxes["fusion"]
+    with pytest.raises(DataError, match="detection_labels/fusion"):
+        sample_target(sample, "blend")
     del sample.boxes["visible"]
     with pytest.raises(DataError, match="detection_labels/visible"):
         sample_target(sample, "visible")

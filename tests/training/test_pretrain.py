@@ -12,7 +12,8 @@ from tsjnet.data.labels import write_yolo
 from tsjnet.tasks.detector import build_detector, load_detector
 from tsjnet.tasks.segmenter import load_segmenter
 from tsjnet.training.checkpoint import load_checkpoint
-from tsjnet.training.pretrain import pretrain_detectors, pretrain_segmenter
+from tsjnet.training.fusion_data import file_digest
+from tsjnet.training.pretrain import initial_detector, pretrain_detectors, pretrain_segmenter
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,22 @@ def test_detector_pretraining_trains_saves_and_resumes(msrs_root: Path, tmp_path
     assert checkpoint.stat().st_mtime_ns == mtime
     pretrain_detectors(params.model_copy(update={"epochs": 2}), msrs_root, seed=0)
     assert load_checkpoint(checkpoint)["epoch"] == 2  # continued from epoch 1
+
+
+def test_blend_detector_is_fine_tuned_from_the_infrared_one(msrs_root: Path, tmp_path: Path) -> None:
+    params = TINY_DETECTOR.model_copy(update={
+        "modalities": ("infrared", "blend"), "fusion_detector": "blend", "init_from": {"blend": "infrared"},
+        "epochs": 1, "batch_size": 2, "checkpoint_dir": str(tmp_path / "det"), "metrics": str(tmp_path / "det.json")})
+    results = pretrain_detectors(params, msrs_root, seed=0)
+    assert set(results) == {"infrared", "blend"}
+    infrared = load_checkpoint(tmp_path / "det" / "infrared.pt")
+    assert infrared["init_from"] is None
+    assert load_checkpoint(tmp_path / "det" / "blend.pt")["init_from"]["modality"] == "infrared"
+
+    start, source = initial_detector(params, "blend", (64, 64))
+    assert source == {"modality": "infrared", "digest": file_digest([tmp_path / "det" / "infrared.pt"])}
+    assert all(torch.equal(value, infrared["model"][key]) for key, value in start.state_dict().items())
+    assert initial_detector(params, "infrared", (64, 64))[1] is None
 
 
 def test_segmenter_pretraining_writes_checkpoint_and_resumes(msrs_root: Path, tmp_path: Path) -> None:

@@ -29,3 +29,13 @@ def test_detection_items_use_each_modalitys_boxes_and_flip_with_the_image() -> N
         seen_flipped, seen_plain = seen_flipped or flipped, seen_plain or not flipped
     assert seen_flipped and seen_plain
     assert collate_detection([dataset[1]])[1][0]["labels"].tolist() == [3]
+
+
+def test_blend_items_are_fresh_in_training_and_fixed_in_evaluation() -> None:
+    pairs = MemoryPairs([make_sample("a"), make_sample("b", seed=1)])
+    evaluation = TaskImages(pairs, ("blend",), "detection")
+    assert torch.equal(evaluation[1][0], evaluation[1][0])
+    assert evaluation[1][1]["labels"].tolist() == [1, 3]  # the fusion boxes
+    training = TaskImages(pairs, ("blend",), "detection", train=True)
+    torch.manual_seed(0)
+    assert len({training[0][0].sum().item() for _ in range(12)}) > 1  # a new rule / weight each time

@@ -11,7 +11,8 @@ from pydantic import Field, model_validator
 
 from tsjnet.config.base import Section
 
-TrainModality = Literal["infrared", "visible"]
+#: Images a task network trains on; "blend" = classical fusions of the pair (tsjnet.tasks.inputs.blend_image).
+TrainModality = Literal["infrared", "visible", "blend"]
 
 
 class PretrainParams(Section):
@@ -34,6 +35,9 @@ class DetectorParams(PretrainParams):
     epochs: int = Field(6, ge=1)
     modalities: tuple[TrainModality, ...] = ("infrared", "visible")
     fusion_detector: TrainModality = "infrared"  # which detector judges fused images
+    # modality -> an earlier modality whose trained detector it starts from (fine-tuning instead of from scratch):
+    # blends hold the IR objects plus the VIS-only ones, so the IR detector is a far better start than noise.
+    init_from: dict[TrainModality, TrainModality] = {}
     # Faster R-CNN resizes every image so its short side is min_size (default 800 px): null keeps the
     # data's own size (read from the first training image) so nothing is upscaled.
     min_size: int | None = Field(None, ge=32)
@@ -54,6 +58,11 @@ class DetectorParams(PretrainParams):
     def _fusion_detector_trained(self) -> "DetectorParams":
         if self.fusion_detector not in self.modalities:
             raise ValueError(f"detector.fusion_detector {self.fusion_detector!r} must be one of detector.modalities")
+        for target, source in self.init_from.items():
+            order = list(self.modalities)
+            if target not in order or source not in order or order.index(source) >= order.index(target):
+                raise ValueError(f"detector.init_from {target}: {source}: both must be in detector.modalities "
+                                 f"{order}, with {source!r} listed before {target!r} (it is trained first)")
         return self
 
 

@@ -21,6 +21,7 @@ from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHe
 from tsjnet.config.tasks import DetectorParams
 from tsjnet.data.types import DET_CLASSES, Sample
 from tsjnet.errors import DataError
+from tsjnet.tasks.inputs import BOX_LABELS
 from tsjnet.training.checkpoint import load_checkpoint
 
 # Label 0 is Faster R-CNN's background; our detection ids 0..2 become labels 1..3.
@@ -92,13 +93,14 @@ def boxes_to_target(boxes: np.ndarray, image_size: tuple[int, int]) -> dict[str,
 
 
 def sample_target(sample: Sample, modality: str) -> dict[str, torch.Tensor]:
-    """The target for one sample's `modality` image, from that modality's own boxes."""
-    if modality not in sample.boxes:
+    """The target for one sample's `modality` image: that modality's own boxes (blends: the fusion boxes)."""
+    labels = BOX_LABELS[modality]
+    if labels not in sample.boxes:
         raise DataError(
-            f"sample {sample.name!r} ({sample.split}) has no {modality!r} boxes: the detector for {modality} is "
-            f"trained on detection_labels/{modality}/; add that label file or drop {modality!r} from detector.modalities"
+            f"sample {sample.name!r} ({sample.split}) has no {labels!r} boxes: the detector for {modality} is "
+            f"trained on detection_labels/{labels}/; add that label file or drop {modality!r} from detector.modalities"
         )
-    return boxes_to_target(sample.boxes[modality], sample.ir.shape[:2])
+    return boxes_to_target(sample.boxes[labels], sample.ir.shape[:2])
 
 
 def target_rows(target: dict[str, torch.Tensor]) -> np.ndarray:

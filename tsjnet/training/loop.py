@@ -25,7 +25,8 @@ from tsjnet.training.checkpoint import load_checkpoint, save_checkpoint
 
 LogMetrics = Callable[[dict[str, float], int], None]
 # Keys that may change between runs without invalidating a checkpoint.
-RESUME_IGNORED = frozenset({"epochs", "metrics", "checkpoint", "checkpoint_dir", "num_workers", "modalities", "fusion_detector"})
+RESUME_IGNORED = frozenset({"epochs", "metrics", "checkpoint", "checkpoint_dir", "num_workers", "modalities", "fusion_detector",
+                            "init_from"})  # a detector's own start point is in its FitSpec.extra
 console = Console(stderr=True)
 
 

@@ -1,7 +1,8 @@
 """Pretraining of the task networks on the ingested data (MSRS layout, splits train and val).
 
 - Detectors: one Faster R-CNN per modality in `detector.modalities`, each trained on that modality's
-  images and boxes (IR boxes for IR, VIS boxes for VIS); fused images are later judged by
+  images and boxes (IR boxes for IR, VIS boxes for VIS, fusion boxes for blends), from scratch or, per
+  `detector.init_from`, fine-tuned from a detector trained before it; fused images are later judged by
   `detector.fusion_detector`. Validation: mAP@0.5 on the val split of the same modality.
 - Segmenter: ONE DeepLabV3+ trained on a mix of the `segmenter.train_modalities` images (IR as gray
   RGB and VIS), because task-driven evaluation feeds it IR, VIS and fused images alike, and a fused
@@ -27,6 +28,8 @@ from tsjnet.errors import DataError
 from tsjnet.metrics.task import DetectionMAP, SegmentationIoU
 from tsjnet.tasks.detector import build_detector, detector_checkpoint, target_rows
 from tsjnet.tasks.segmenter import build_segmenter
+from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.training.fusion_data import file_digest
 from tsjnet.training.loop import FitSpec, LogMetrics, fit, seed_everything
 from tsjnet.training.task_data import Task, TaskImages, collate_detection
 
@@ -35,7 +38,7 @@ TRAIN_SPLIT, VAL_SPLIT = "train", "val"
 
 def _loader(pairs: PairDataset, modalities: tuple[str, ...], task: Task, params: PretrainParams,
             train: bool, generator: torch.Generator | None = None) -> DataLoader:
-    dataset = TaskImages(pairs, modalities, task, hflip=train and params.hflip)
+    dataset = TaskImages(pairs, modalities, task, train=train, hflip=train and params.hflip)
     loader = DataLoader(
         dataset, batch_size=params.batch_size, shuffle=train, generator=generator, num_workers=params.num_workers,
         collate_fn=collate_detection if task == "detection" else None,
@@ -97,19 +100,32 @@ def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int 
     for modality in params.modalities:
         generator = seed_everything(seed)
         val_loader = _loader(val, (modality,), "detection", params, train=False)
+        model, start = initial_detector(params, modality, image_size)
         spec = FitSpec(
             name=f"detector_{modality}",
-            model=build_detector(params, image_size),
+            model=model,
             loader=_loader(train, (modality,), "detection", params, train=True, generator=generator),
             loss_fn=_detection_loss,
             evaluate=lambda model, device, loader=val_loader: evaluate_detector(model, loader, device),
             checkpoint=detector_checkpoint(params, modality),
             config=params.model_dump(),
-            extra={"image_size": image_size, "modality": modality},
+            extra={"image_size": image_size, "modality": modality, "init_from": start},
         )
         results[modality] = _fit(spec, params, device, log_metrics)
     _write_metrics(params.metrics, results)
     return results
+
+
+def initial_detector(params: DetectorParams, modality: str, image_size: tuple[int, int]
+                      ) -> tuple[nn.Module, dict[str, str] | None]:
+    """A fresh detector, or the trained one of `params.init_from[modality]` (with its file digest for resuming)."""
+    model = build_detector(params, image_size)
+    source = params.init_from.get(modality)
+    if source is None:
+        return model, None
+    path = detector_checkpoint(params, source)
+    model.load_state_dict(load_checkpoint(path, required=("model",))["model"])
+    return model, {"modality": source, "digest": file_digest([path])}
 
 
 def pretrain_segmenter(params: SegmenterParams, data_root: str | Path, seed: int = 0,

@@ -1,8 +1,8 @@
 """Torch datasets for pretraining the task networks: one item per (pair, modality) image.
 
-Images become [0, 1] float tensors through `tsjnet.tasks.inputs.sample_image`; masks stay integer
-class ids (int64, IGNORE_INDEX kept) and are never scaled like images (the reference's ToTensor on
-masks divided them by 255 and turned every class into background). Random horizontal flips move
+Images become [0, 1] float tensors through `tsjnet.tasks.inputs.sample_image` (IR, VIS, or a blend of
+both); masks stay integer class ids (int64, IGNORE_INDEX kept) and are never scaled like images (the
+reference's ToTensor on masks divided them by 255 and turned every class into background). Random horizontal flips move
 image, boxes and mask together through torchvision's transforms v2.
 """
 
@@ -27,12 +27,14 @@ Task = Literal["detection", "segmentation"]
 class TaskImages(Dataset):
     """(image (3, H, W), target) items: a torchvision detection target, or an int64 (H, W) mask."""
 
-    def __init__(self, pairs: PairDataset, modalities: Sequence[str], task: Task, hflip: bool = False) -> None:
+    def __init__(self, pairs: PairDataset, modalities: Sequence[str], task: Task, train: bool = False,
+                 hflip: bool = False) -> None:
         if not modalities:
             raise ValueError("at least one training modality is needed")
         self.pairs = pairs
         self.task = task
         self.items = [(record, modality) for record in pairs.records for modality in modalities]
+        self.train = train
         self.flip = v2.RandomHorizontalFlip(p=0.5) if hflip else v2.Identity()
 
     def __len__(self) -> int:
@@ -41,7 +43,9 @@ class TaskImages(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
         record, modality = self.items[index]
         sample = self.pairs.load(record)
-        image = tv_tensors.Image(sample_image(sample, modality))
+        # Training draws a fresh blend each time; evaluation sees the same blend of an item every time.
+        generator = None if self.train else torch.Generator().manual_seed(index)
+        image = tv_tensors.Image(sample_image(sample, modality, generator))
         if self.task == "detection":
             target = sample_target(sample, modality)
             boxes = tv_tensors.BoundingBoxes(target["boxes"], format="XYXY", canvas_size=tuple(image.shape[-2:]))
