@@ -14,10 +14,11 @@ import pytest
 import torch
 from PIL import Image
 
+from tsjnet.bench.quality import IVF_DEV_ENV
+
 # Tests use tiny tensors: one thread is faster (no thread hand-off) and makes timings independent of load.
 torch.set_num_threads(1)
 
-IVF_DEV_ENV = "TSJNET_IVF_DEV"
 DEFAULT_IVF_DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ivf-dev"
 
 # The tiny MSRS tree: split -> names; images are TINY_W x TINY_H.

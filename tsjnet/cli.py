@@ -37,6 +37,11 @@ def repro(
     run_repro(params_path, targets or [], force)
 
 
+# Adam steps per network in `tsjnet bench`'s quality section (10 passes over the 40 dev_train pairs): measured at
+# ~0.8-0.9 s per step and network on one free core, so the section takes about 4-6 minutes on 2 idle cores.
+QUALITY_STEPS = 200
+
+
 @app.command()
 def bench(
     out: str = typer.Option("reports", "--out", help="folder for bench.json and bench.md"),
@@ -45,15 +50,22 @@ def bench(
     natten_cpu: bool = typer.Option(False, "--natten-cpu", help="also time natten's CPU forward (minutes)"),
     pipeline: bool = typer.Option(False, "--pipeline", help="also time the full pipeline and a no-op dvc repro"),
     params_path: str = typer.Option("params.yaml", "--params"),
+    quality: bool = typer.Option(True, "--quality/--no-quality",
+                                 help="train lite and SeAFusion with one budget on ivf-dev, compare fusion metrics"),
+    ivf_dev: str = typer.Option("../shared/data/ivf-dev", "--ivf-dev", envvar="TSJNET_IVF_DEV",
+                                help="the ivf-dev folder (its MSRS/ pairs and splits; default: from the project root)"),
+    quality_steps: int = typer.Option(QUALITY_STEPS, "--quality-steps", min=1,
+                                      help="Adam steps per network for --quality (same crops for both)"),
 ) -> None:
-    """Measure fusion latency, attention, a training step, metrics and (optionally) the pipeline."""
+    """Measure fusion latency, attention, a training step, metrics, lite-vs-SeAFusion quality and the pipeline."""
     from pathlib import Path
 
     from tsjnet.bench.report import markdown
     from tsjnet.bench.run import run_benchmarks
     from tsjnet.models.info import parse_size
 
-    results = run_benchmarks(Path(out), repeats, *parse_size(size), natten_cpu, pipeline, params_path)
+    results = run_benchmarks(Path(out), repeats, *parse_size(size), natten_cpu, pipeline, params_path,
+                             (Path(ivf_dev) / "MSRS", quality_steps) if quality else None)
     typer.echo(markdown(results))
 
 

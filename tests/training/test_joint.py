@@ -68,6 +68,16 @@ def test_task_losses_train_the_fusion_net_but_not_the_task_nets(env: Path, train
     assert grads and sum(float(g.abs().sum()) for g in grads) > 0  # the gradient reached the fusion network
 
 
+def test_a_trainer_without_task_nets_loads_no_checkpoint_and_refuses_task_weights(env: Path, tmp_path: Path) -> None:
+    params = TrainParams(**train_section(tmp_path)).fusion_only()
+    trainer = build_trainer(make_job(tmp_path, params), CPU, task_nets=False)  # tmp_path has no task networks
+    assert trainer.judges is None
+    terms = batch_terms(trainer, _batch(env), trainer.weighting.base)
+    assert not {"det", "seg"} & set(terms) and torch.isfinite(terms["total"])
+    with pytest.raises(ValueError, match="w_det = w_seg = 0"):
+        build_trainer(make_job(tmp_path), CPU, task_nets=False)
+
+
 def test_plateau_schedule_divides_lr_by_ten_after_three_stalls(trainer: Trainer) -> None:
     lrs = []
     for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9]:  # improvements, then stalls 1, 2, 3

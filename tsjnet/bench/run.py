@@ -13,6 +13,7 @@ from rich.console import Console
 from tsjnet.bench.attention import attention_benchmark
 from tsjnet.bench.fusion import fusion_latency
 from tsjnet.bench.pipeline import pipeline_benchmark
+from tsjnet.bench.quality import fusion_quality, open_ivf_dev
 from tsjnet.bench.report import write_results
 from tsjnet.bench.timing import matmul_peak_gflops
 from tsjnet.bench.training import train_step_benchmark
@@ -29,8 +30,13 @@ def _devices() -> list[torch.device]:
 
 
 def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_cpu: bool,
-                   pipeline: bool, params_path: str) -> dict[str, Any]:
-    """Run every benchmark; `repeats` applies to the fast models (paper on CPU uses 2 after one warm-up)."""
+                   pipeline: bool, params_path: str, quality: tuple[Path, int] | None = None) -> dict[str, Any]:
+    """Run every benchmark; `repeats` applies to the fast models (paper on CPU uses 2 after one warm-up).
+
+    `quality` = (ivf-dev's MSRS folder, Adam steps per network) adds the lite-vs-SeAFusion fusion quality
+    section (tsjnet.bench.quality); its data is opened first, so a wrong path fails before minutes of timing.
+    """
+    quality_data = (open_ivf_dev(quality[0]), quality[1]) if quality else None
     cpu_threads = torch.get_num_threads()
     results: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
@@ -60,6 +66,10 @@ def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_
     metrics = benchmark_metrics(height, width, repeats=repeats)
     results["fusion_metrics"] = {"size": f"{height}x{width}", "total_seconds": metrics["total_seconds"],
                                  **{f"{k}_s": v for k, v in metrics["seconds"].items()}}
+    if quality_data:
+        (train_pairs, val_pairs), steps = quality_data
+        console.print(f"[bold]fusion quality on ivf-dev: lite vs SeAFusion, {steps} Adam steps each")
+        results["fusion_quality_ivf_dev"] = fusion_quality(train_pairs, val_pairs, params, steps)
     if pipeline:
         console.print("pipeline: tsjnet repro --force, then a no-op dvc repro")
         results["pipeline"] = pipeline_benchmark(force=True)

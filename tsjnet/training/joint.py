@@ -86,7 +86,7 @@ class Trainer:
     world: World
     model: nn.Module
     step_fn: nn.Module  # FusionPass, DDP-wrapped when distributed
-    judges: TaskJudges
+    judges: TaskJudges | None  # None: built without task networks (`build_trainer(..., task_nets=False)`)
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau
     scaler: torch.amp.GradScaler
@@ -239,9 +239,16 @@ def input_digest(job: FusionJob) -> str:
     return file_digest([*record_files(train), *record_files(val), *task_files])
 
 
-def build_trainer(job: FusionJob, world: World) -> Trainer:
-    """Seeded model, frozen judges, Adam + plateau schedule, AMP scaler and the loss weighting."""
+def build_trainer(job: FusionJob, world: World, task_nets: bool = True) -> Trainer:
+    """Seeded model, frozen judges, Adam + plateau schedule, AMP scaler and the loss weighting.
+
+    `task_nets=False` loads no detector or segmenter, so a fusion-only run that is never task-scored (the
+    quality benchmark on data without masks) needs no pretrained checkpoints; it requires w_det = w_seg = 0.
+    """
     params = job.params
+    if not task_nets and (params.w_det > 0 or params.w_seg > 0):
+        raise ValueError(f"{job.name}: a trainer without task networks needs w_det = w_seg = 0, "
+                         f"got {params.w_det} and {params.w_seg}")
     seed_everything(job.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     model = create_model(params.model, **job.model_kwargs).to(world.device)
     step_fn: nn.Module = FusionPass(model, job.loss)
@@ -252,7 +259,8 @@ def build_trainer(job: FusionJob, world: World) -> Trainer:
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=params.plateau_factor,
                                                            patience=params.plateau_stalls - 1)
     use_amp = params.amp and world.device.type == "cuda"
-    return Trainer(job, world, model, step_fn, load_judges(job, world.device), optimizer, scheduler,
+    judges = load_judges(job, world.device) if task_nets else None
+    return Trainer(job, world, model, step_fn, judges, optimizer, scheduler,
                    torch.amp.GradScaler(world.device.type, enabled=use_amp), make_weighting(params), use_amp)
 
 
