@@ -105,6 +105,16 @@ def test_joint_training_writes_model_metrics_and_logs(env: Path, tmp_path: Path)
     assert load_checkpoint(job.params.checkpoint, required=("model", "epoch"))["epoch"] == 1
 
 
+def test_task_warmup_trains_the_fusion_loss_alone_before_the_task_losses(env: Path, tmp_path: Path) -> None:
+    params = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
+    log = RecordingLog()
+    train_fusion(make_job(env, params), CPU, log)
+    (warmup, _), (joint, _) = log.logged[:2]
+    assert warmup["weight/seg"] == 0.0 and "train/seg" not in warmup  # the segmenter never ran in the warm-up
+    assert joint["weight/seg"] == 2.0 and math.isfinite(joint["train/seg"])
+    assert "val/seg" in warmup  # validation keeps the base weights: one comparable plateau monitor throughout
+
+
 def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_path: Path) -> None:
     params = TrainParams(**train_section(tmp_path, dsm=False)).fusion_only()
     assert (params.w_det, params.w_seg, params.out) == (0.0, 0.0, str(tmp_path / "models" / "fusion_only.pt"))

@@ -43,9 +43,9 @@ def test_segmif_dynamic_weights_react_to_the_last_two_epochs() -> None:
     weighting = make_weighting(FusionTrainParams(w_det=0.0, w_seg=2.0, strategy="segmif_dynamic",
                                                  dynamic={"temperature": 1.0}))
     assert isinstance(weighting, SegmifDynamic)
-    weighting.update({"fusion": 1.0, "seg": 1.0})
+    weighting.update(0, {"fusion": 1.0, "seg": 1.0})
     assert weighting.weights(1) == {"fusion": 1.0, "det": 0.0, "seg": 2.0}  # one epoch: no ratio yet
-    weighting.update({"fusion": 0.5, "seg": 1.0})  # fusion halved, seg stalled
+    weighting.update(1, {"fusion": 0.5, "seg": 1.0})  # fusion halved, seg stalled
     weights = weighting.weights(2)
     factors = dwa_factors({"fusion": 0.5, "seg": 1.0}, {"fusion": 1.0, "seg": 1.0}, 1.0)
     assert weights == pytest.approx({"fusion": factors["fusion"], "det": 0.0, "seg": 2.0 * factors["seg"]})
@@ -54,3 +54,21 @@ def test_segmif_dynamic_weights_react_to_the_last_two_epochs() -> None:
     restored = SegmifDynamic(weighting.base, 1.0)
     restored.load_state_dict(weighting.state_dict())
     assert restored.weights(2) == weights  # a resumed run continues the same schedule
+
+
+@pytest.mark.parametrize("strategy", ["joint", "seafusion_rounds", "segmif_dynamic"])
+def test_warmup_epochs_train_fusion_alone_then_the_schedule_starts(strategy: str) -> None:
+    params = FusionTrainParams(w_det=0.5, w_seg=2.0, strategy=strategy, epochs=6, task_warmup_epochs=2,
+                               rounds={"epochs_per_round": 2})
+    weighting = make_weighting(params)
+    after = make_weighting(params.model_copy(update={"task_warmup_epochs": 0}))
+    assert weighting.weights(0) == weighting.weights(1) == {"fusion": 1.0, "det": 0.0, "seg": 0.0}
+    weighting.update(1, {"fusion": 1.0})  # a warm-up epoch has no task losses: nothing to record
+    assert [weighting.weights(e) for e in range(2, 6)] == [after.weights(e) for e in range(4)]
+    assert [weighting.round_ended(e) for e in range(6)] == [False, False] + [after.round_ended(e) for e in range(4)]
+
+
+def test_warmup_must_leave_epochs_for_the_task_losses() -> None:
+    with pytest.raises(ValueError, match="task_warmup_epochs"):
+        FusionTrainParams(w_seg=1.0, epochs=4, task_warmup_epochs=4)
+    assert FusionTrainParams(w_det=0.0, w_seg=0.0, epochs=4, task_warmup_epochs=4).task_warmup_epochs == 4

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tsjnet.config.base import Section
 from tsjnet.config.tasks import TrainModality
@@ -45,9 +45,9 @@ class FusionTrainParams(Section):
     plateau_stalls: int = Field(3, ge=1)  # lr *= plateau_factor once val loss has not improved this many epochs
     plateau_factor: float = Field(0.1, gt=0, lt=1)
     amp: bool = True  # mixed precision, used only where the device supports it (CUDA)
-    # L_all = L_fusion + w_det L_Det + w_seg L_Seg. Measured on SynthScenes: weights of 10 let the frozen task nets
-    # dominate the first epochs and wash the fused image out (val SSIM 0.05); 1 keeps fusion quality and still
-    # moves the fused image towards what the task nets read.
+    # L_all = L_fusion + w_det L_Det + w_seg L_Seg. Measured on SynthScenes: weights of 10 from the first epoch let
+    # the frozen task nets dominate and wash the fused image out (val SSIM 0.05); `task_warmup_epochs` lets the
+    # fusion loss shape the image first (params.yaml's comment has the CPU default's measurements).
     w_det: float = Field(1.0, ge=0)
     w_seg: float = Field(1.0, ge=0)
     det_terms: tuple[DetTerm, ...] = ("loss_box_reg", "loss_rpn_box_reg")
@@ -55,6 +55,8 @@ class FusionTrainParams(Section):
     fusion_detector: TrainModality | None = None  # detector judging fused images; null = detector.fusion_detector
     seg_render: Literal["colour", "gray"] = "colour"  # fused image for the segmenter: VIS chroma or gray RGB
     strategy: Strategy = "joint"
+    # Epochs of L_fusion alone before the task losses join (counted in `epochs`); 0 = joint from the start (paper).
+    task_warmup_epochs: int = Field(0, ge=0)
     rounds: RoundsParams = RoundsParams()
     dynamic: DynamicParams = DynamicParams()
     num_workers: int = Field(0, ge=0)
@@ -63,6 +65,13 @@ class FusionTrainParams(Section):
     checkpoint: str = "checkpoints/tsjnet.pt"  # per-epoch training state (resume); persists across dvc repro
     out: str = "models/tsjnet.pt"  # final model (tsjnet.registry.checkpoint format)
     metrics: str = "metrics/train.json"
+
+    @model_validator(mode="after")
+    def _task_losses_get_epochs(self) -> "FusionTrainParams":
+        if (self.w_det > 0 or self.w_seg > 0) and self.task_warmup_epochs >= self.epochs:
+            raise ValueError(f"task_warmup_epochs ({self.task_warmup_epochs}) must be below epochs ({self.epochs}), "
+                             "or the task losses never train; raise epochs or lower the warm-up")
+        return self
 
 
 class TrainParams(FusionTrainParams):

@@ -283,7 +283,7 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     for epoch in range(start, params.epochs):
         weights = trainer.weighting.weights(epoch)
         train_terms = train_epoch(trainer, train_loader, epoch, weights)
-        trainer.weighting.update(train_terms)
+        trainer.weighting.update(epoch, train_terms)
         val_terms = validate(trainer, val_loader)
         trainer.scheduler.step(val_terms["total"])
         if trainer.weighting.round_ended(epoch) and epoch + 1 < params.epochs:
