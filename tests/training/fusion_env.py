@@ -51,7 +51,8 @@ def train_section(root: Path, **overrides: Any) -> dict[str, Any]:
     """`train:` of the test params file, the fusion-only ablation's outputs under `root` too."""
     ablation = {"ablation_checkpoint": str(root / "checkpoints" / "fusion_only.pt"),
                 "ablation_out": str(root / "models" / "fusion_only.pt"),
-                "ablation_metrics": str(root / "metrics" / "fusion_only.json")}
+                "ablation_metrics": str(root / "metrics" / "fusion_only.json"),
+                "warmup_checkpoint": str(root / "checkpoints" / "warmup.pt")}
     return run_section(root, "tsjnet", **ablation) | overrides
 
 

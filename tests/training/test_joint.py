@@ -112,7 +112,24 @@ def test_task_warmup_trains_the_fusion_loss_alone_before_the_task_losses(env: Pa
     (warmup, _), (joint, _) = log.logged[:2]
     assert warmup["weight/seg"] == 0.0 and "train/seg" not in warmup  # the segmenter never ran in the warm-up
     assert joint["weight/seg"] == 2.0 and math.isfinite(joint["train/seg"])
-    assert "val/seg" in warmup  # validation keeps the base weights: one comparable plateau monitor throughout
+    assert "val/seg" not in warmup and "val/seg" in joint  # the plateau monitor restarts when the task losses join
+
+
+def test_fusion_only_ablation_branches_off_the_joint_runs_warmup(env: Path, tmp_path: Path) -> None:
+    joint = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
+    snapshot = Path(joint.warmup_checkpoint)
+    train_fusion(make_job(env, joint), CPU)
+    assert load_checkpoint(snapshot, required=("model", "epoch"))["epoch"] == 1
+
+    log = RecordingLog()
+    train_fusion(make_job(env, joint.fusion_only()), CPU, log)
+    assert {step for _, step in log.logged} == {2}  # epoch 1 came from the joint run's warm-up
+
+    # The warm-up is the same computation as a fusion-only run's first epoch, bit for bit.
+    alone = TrainParams(**train_section(tmp_path / "alone", epochs=1, w_det=0.0, w_seg=0.0, task_warmup_epochs=1))
+    train_fusion(make_job(env, alone), CPU)
+    warmed, trained = load_checkpoint(snapshot)["model"], load_checkpoint(alone.checkpoint)["model"]
+    assert all(torch.equal(warmed[key], trained[key]) for key in trained)
 
 
 def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_path: Path) -> None:

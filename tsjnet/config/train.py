@@ -65,6 +65,10 @@ class FusionTrainParams(Section):
     checkpoint: str = "checkpoints/tsjnet.pt"  # per-epoch training state (resume); persists across dvc repro
     out: str = "models/tsjnet.pt"  # final model (tsjnet.registry.checkpoint format)
     metrics: str = "metrics/train.json"
+    # Where to leave the training state at the end of the warm-up (null: nowhere), and a state to start from when
+    # there is no checkpoint of this run and all settings but the task ones match (tsjnet.training.joint.warm_start).
+    warmup_checkpoint: str | None = None
+    warm_start_from: str | None = None
 
     @model_validator(mode="after")
     def _task_losses_get_epochs(self) -> "FusionTrainParams":
@@ -78,15 +82,18 @@ class TrainParams(FusionTrainParams):
     """`train:` joint TSJNet training, and its fusion-only ablation (same run with w_det = w_seg = 0)."""
 
     dsm: bool = True  # False: the LSM's detail-salience branch is replaced by identity (ablation)
+    warmup_checkpoint: str | None = "checkpoints/tsjnet_warmup.pt"
     ablation_checkpoint: str = "checkpoints/tsjnet_fusion_only.pt"
     ablation_out: str = "models/tsjnet_fusion_only.pt"
     ablation_metrics: str = "metrics/train_fusion_only.json"
 
     def fusion_only(self) -> "TrainParams":
-        """The ablation: the same run without task losses (w_det = w_seg = 0), written to the ablation paths."""
+        """The ablation: the same run without task losses (w_det = w_seg = 0), written to the ablation paths and
+        branching off the joint run's warm-up state."""
         return self.model_copy(update={"w_det": 0.0, "w_seg": 0.0, "strategy": "joint",
                                        "checkpoint": self.ablation_checkpoint, "out": self.ablation_out,
-                                       "metrics": self.ablation_metrics})
+                                       "metrics": self.ablation_metrics, "warmup_checkpoint": None,
+                                       "warm_start_from": self.warmup_checkpoint})
 
     def model_kwargs(self) -> dict[str, bool]:
         """Factory overrides of the model: only the DSM switch (omitted when on, so default files stay plain)."""

@@ -53,7 +53,10 @@ from tsjnet.training.strategies import LossWeighting, make_weighting
 
 #: Params that may change between runs without invalidating a checkpoint (outputs and logging only).
 RUN_ONLY = RESUME_IGNORED | {"out", "log_images_every", "n_log_images", "ablation_checkpoint", "ablation_out",
-                             "ablation_metrics"}
+                             "ablation_metrics", "warmup_checkpoint", "warm_start_from"}
+#: Params that only matter once the task losses are on: a run without them may start from a joint run's warm-up.
+TASK_ONLY = frozenset({"w_det", "w_seg", "strategy", "det_terms", "include_objectness", "fusion_detector",
+                       "seg_render", "rounds", "dynamic"})
 
 
 class EpochLog(Protocol):
@@ -162,12 +165,13 @@ def train_epoch(trainer: Trainer, loader: DataLoader, epoch: int, weights: dict[
 
 
 @torch.no_grad()
-def validate(trainer: Trainer, loader: DataLoader) -> dict[str, float]:
-    """Mean terms on whole val images with the BASE weights, so the plateau monitor is comparable over epochs."""
+def validate(trainer: Trainer, loader: DataLoader, epoch: int) -> dict[str, float]:
+    """Mean terms on whole val images with the epoch's validation weights (`LossWeighting.validation_weights`)."""
     trainer.step_fn.eval()
     sums: dict[str, float] = {}
+    weights = trainer.weighting.validation_weights(epoch)
     for batch in loader:
-        for key, value in batch_terms(trainer, batch, trainer.weighting.base).items():
+        for key, value in batch_terms(trainer, batch, weights).items():
             sums[key] = sums.get(key, 0.0) + float(value)
     return _means(sums, len(loader), trainer.world)
 
@@ -232,6 +236,25 @@ def task_scores(trainer: Trainer) -> dict[str, float]:
             for key in ("map50", "miou") if key in score.metrics}
 
 
+def warm_start(trainer: Trainer, config: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any] | None:
+    """Start from another run's warm-up state (`params.warm_start_from`) when all but its task settings match.
+
+    Until the task losses join, runs that differ only in them are the same computation (same seed, weights and
+    val loss), so the fusion-only ablation branches off exactly where joint training starts to differ, and the
+    warm-up epochs are trained once.
+    """
+    path = trainer.job.params.warm_start_from
+    if path is None or not Path(path).is_file():
+        return None
+    return restore(Path(path), trainer.job.name, config, extra, trainer.stateful(), ignored=RUN_ONLY | TASK_ONLY)
+
+
+def restart_plateau(scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau) -> None:
+    """Forget the best val loss: when the task losses join, the monitored sum gains terms and is a new quantity."""
+    scheduler.best = scheduler.mode_worse
+    scheduler.num_bad_epochs = 0
+
+
 def input_digest(job: FusionJob) -> str:
     """Digest of the data and task-network files; a change invalidates the checkpoint."""
     train, val = open_splits(job.data_root)
@@ -264,6 +287,12 @@ def build_trainer(job: FusionJob, world: World, task_nets: bool = True) -> Train
                    torch.amp.GradScaler(world.device.type, enabled=use_amp), make_weighting(params), use_amp)
 
 
+def save_warmup(trainer: Trainer, state: dict[str, Any]) -> None:
+    """Rank 0 leaves the state at the end of the warm-up (the start, without one) for other runs' `warm_start`."""
+    if trainer.job.params.warmup_checkpoint is not None and trainer.world.main:
+        save_checkpoint(trainer.job.params.warmup_checkpoint, state)
+
+
 def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> dict[str, float]:
     """Train (or resume) `job`; rank 0 writes the final model (`params.out`) and metrics (`params.metrics`)."""
     params = job.params
@@ -279,12 +308,18 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     extra = {"model_name": params.model, "model_kwargs": job.model_kwargs, "loss": job.loss.model_dump(),
              "seed": job.seed, "inputs": input_digest(job)}
     state = restore(Path(params.checkpoint), job.name, config, extra, trainer.stateful(), ignored=RUN_ONLY)
+    state = state or warm_start(trainer, config, extra)
     start, metrics = (int(state["epoch"]), dict(state["metrics"])) if state else (0, {})
+    warmup = params.task_warmup_epochs
+    if start == warmup == 0:
+        save_warmup(trainer, training_state(trainer.stateful(), 0, config, metrics, extra))
     for epoch in range(start, params.epochs):
+        if epoch == warmup > 0:
+            restart_plateau(trainer.scheduler)
         weights = trainer.weighting.weights(epoch)
         train_terms = train_epoch(trainer, train_loader, epoch, weights)
         trainer.weighting.update(epoch, train_terms)
-        val_terms = validate(trainer, val_loader)
+        val_terms = validate(trainer, val_loader, epoch)
         trainer.scheduler.step(val_terms["total"])
         if trainer.weighting.round_ended(epoch) and epoch + 1 < params.epochs:
             adapt_segmenter(trainer, train_loader)
@@ -297,7 +332,10 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
                 log.metrics(metrics, epoch + 1)
                 if params.log_images_every and (epoch + 1) % params.log_images_every == 0:
                     log.images(sample_grid(trainer, val_loader, params.n_log_images), epoch + 1)
-            save_checkpoint(params.checkpoint, training_state(trainer.stateful(), epoch + 1, config, metrics, extra))
+            state = training_state(trainer.stateful(), epoch + 1, config, metrics, extra)
+            save_checkpoint(params.checkpoint, state)
+            if epoch + 1 == warmup:
+                save_warmup(trainer, state)
         barrier(world)
     check_in_sync(trainer.model, world)
     if world.size > 1 and world.main:

@@ -40,6 +40,11 @@ class LossWeighting:
             return {group: weight if group == "fusion" else 0.0 for group, weight in self.base.items()}
         return self._weights(epoch - self.warmup)
 
+    def validation_weights(self, epoch: int) -> dict[str, float]:
+        """What the val loss (the plateau monitor) weighs: the fusion loss alone in the warm-up, then the base
+        weights, fixed whatever the strategy does, so values stay comparable within each phase."""
+        return self.weights(epoch) if epoch < self.warmup else dict(self.base)
+
     def update(self, epoch: int, losses: dict[str, float]) -> None:
         """Record 0-based `epoch`'s mean unweighted group losses (warm-up epochs have no task losses)."""
         if epoch >= self.warmup:
