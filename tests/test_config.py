@@ -1,5 +1,6 @@
 """params.yaml is read through one typed config: bad keys, types and values fail with the key named."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,23 @@ def test_project_params_yaml_is_valid() -> None:
     params = load_params(ROOT / "params.yaml")
     assert params.profile == "cpu"
     assert params.data.source == "synth"
+
+
+def test_every_dvc_yaml_interpolation_names_a_params_yaml_key() -> None:
+    """DVC refuses to parse the whole pipeline when one ${section.key} is missing from params.yaml."""
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    references = re.findall(r"\$\{([A-Za-z_][\w.]*)\}", (ROOT / "dvc.yaml").read_text())
+    assert references
+
+    def resolves(reference: str) -> bool:
+        node = raw
+        for part in reference.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    assert [reference for reference in references if not resolves(reference)] == []
 
 
 def test_paper_profile_resolves() -> None:
