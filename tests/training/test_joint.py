@@ -132,6 +132,14 @@ def test_fusion_only_ablation_branches_off_the_joint_runs_warmup(env: Path, tmp_
     assert all(torch.equal(warmed[key], trained[key]) for key in trained)
 
 
+def test_joint_run_starts_from_the_ablations_warmup_when_that_ran_first(env: Path, tmp_path: Path) -> None:
+    joint = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
+    train_fusion(make_job(env, joint.fusion_only()), CPU)
+    log = RecordingLog()
+    train_fusion(make_job(env, joint), CPU, log)
+    assert {step for _, step in log.logged} == {2} and log.logged[0][0]["weight/seg"] == 2.0
+
+
 def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_path: Path) -> None:
     params = TrainParams(**train_section(tmp_path, dsm=False)).fusion_only()
     assert (params.w_det, params.w_seg, params.out) == (0.0, 0.0, str(tmp_path / "models" / "fusion_only.pt"))

@@ -65,10 +65,9 @@ class FusionTrainParams(Section):
     checkpoint: str = "checkpoints/tsjnet.pt"  # per-epoch training state (resume); persists across dvc repro
     out: str = "models/tsjnet.pt"  # final model (tsjnet.registry.checkpoint format)
     metrics: str = "metrics/train.json"
-    # Where to leave the training state at the end of the warm-up (null: nowhere), and a state to start from when
-    # there is no checkpoint of this run and all settings but the task ones match (tsjnet.training.joint.warm_start).
+    # The warm-up state shared between runs (null: not shared): written at the end of the warm-up; a run without a
+    # checkpoint of its own starts from it when all settings but the task ones match (training.joint.warm_start).
     warmup_checkpoint: str | None = None
-    warm_start_from: str | None = None
 
     @model_validator(mode="after")
     def _task_losses_get_epochs(self) -> "FusionTrainParams":
@@ -88,12 +87,11 @@ class TrainParams(FusionTrainParams):
     ablation_metrics: str = "metrics/train_fusion_only.json"
 
     def fusion_only(self) -> "TrainParams":
-        """The ablation: the same run without task losses (w_det = w_seg = 0), written to the ablation paths and
-        branching off the joint run's warm-up state."""
+        """The ablation: the same run without task losses (w_det = w_seg = 0), written to the ablation paths; it
+        shares the joint run's warm-up state (`warmup_checkpoint`), so it branches off where the runs differ."""
         return self.model_copy(update={"w_det": 0.0, "w_seg": 0.0, "strategy": "joint",
                                        "checkpoint": self.ablation_checkpoint, "out": self.ablation_out,
-                                       "metrics": self.ablation_metrics, "warmup_checkpoint": None,
-                                       "warm_start_from": self.warmup_checkpoint})
+                                       "metrics": self.ablation_metrics})
 
     def model_kwargs(self) -> dict[str, bool]:
         """Factory overrides of the model: only the DSM switch (omitted when on, so default files stay plain)."""

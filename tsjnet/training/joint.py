@@ -53,7 +53,7 @@ from tsjnet.training.strategies import LossWeighting, make_weighting
 
 #: Params that may change between runs without invalidating a checkpoint (outputs and logging only).
 RUN_ONLY = RESUME_IGNORED | {"out", "log_images_every", "n_log_images", "ablation_checkpoint", "ablation_out",
-                             "ablation_metrics", "warmup_checkpoint", "warm_start_from"}
+                             "ablation_metrics", "warmup_checkpoint"}
 #: Params that only matter once the task losses are on: a run without them may start from a joint run's warm-up.
 TASK_ONLY = frozenset({"w_det", "w_seg", "strategy", "det_terms", "include_objectness", "fusion_detector",
                        "seg_render", "rounds", "dynamic"})
@@ -237,13 +237,14 @@ def task_scores(trainer: Trainer) -> dict[str, float]:
 
 
 def warm_start(trainer: Trainer, config: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any] | None:
-    """Start from another run's warm-up state (`params.warm_start_from`) when all but its task settings match.
+    """Start from the shared warm-up state (`params.warmup_checkpoint`) when all but its task settings match.
 
     Until the task losses join, runs that differ only in them are the same computation (same seed, weights and
-    val loss), so the fusion-only ablation branches off exactly where joint training starts to differ, and the
-    warm-up epochs are trained once.
+    val loss), so whichever of the joint run and its fusion-only ablation runs second branches off exactly where
+    they start to differ, and the warm-up epochs are trained once. The file is a shortcut, not a dependency:
+    without it (another machine, other settings) a run trains its own warm-up, with the same result.
     """
-    path = trainer.job.params.warm_start_from
+    path = trainer.job.params.warmup_checkpoint
     if path is None or not Path(path).is_file():
         return None
     return restore(Path(path), trainer.job.name, config, extra, trainer.stateful(), ignored=RUN_ONLY | TASK_ONLY)
@@ -288,7 +289,7 @@ def build_trainer(job: FusionJob, world: World, task_nets: bool = True) -> Train
 
 
 def save_warmup(trainer: Trainer, state: dict[str, Any]) -> None:
-    """Rank 0 leaves the state at the end of the warm-up (the start, without one) for other runs' `warm_start`."""
+    """Rank 0 shares the state at the end of the warm-up (the start, without one) for other runs' `warm_start`."""
     if trainer.job.params.warmup_checkpoint is not None and trainer.world.main:
         save_checkpoint(trainer.job.params.warmup_checkpoint, state)
 
