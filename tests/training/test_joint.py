@@ -132,8 +132,11 @@ def test_fusion_only_ablation_branches_off_the_joint_runs_warmup(env: Path, tmp_
     assert all(torch.equal(warmed[key], trained[key]) for key in trained)
 
 
-def test_joint_run_starts_from_the_ablations_warmup_when_that_ran_first(env: Path, tmp_path: Path) -> None:
-    joint = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
+@pytest.mark.parametrize("strategy", ["joint", "seafusion_rounds"])
+def test_joint_run_starts_from_the_ablations_warmup_when_that_ran_first(env: Path, tmp_path: Path,
+                                                                         strategy: str) -> None:
+    joint = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0,
+                                        strategy=strategy, rounds={"epochs_per_round": 1, "segmenter_steps": 1}))
     train_fusion(make_job(env, joint.fusion_only()), CPU)
     log = RecordingLog()
     train_fusion(make_job(env, joint), CPU, log)

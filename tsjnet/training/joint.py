@@ -57,6 +57,8 @@ RUN_ONLY = RESUME_IGNORED | {"out", "log_images_every", "n_log_images", "ablatio
 #: Params that only matter once the task losses are on: a run without them may start from a joint run's warm-up.
 TASK_ONLY = frozenset({"w_det", "w_seg", "strategy", "det_terms", "include_objectness", "fusion_detector",
                        "seg_render", "rounds", "dynamic"})
+#: The training state a warm-up determines (what `warm_start` takes from another run).
+WARMUP_STATE = ("model", "optimizer", "scheduler", "scaler")
 
 
 class EpochLog(Protocol):
@@ -247,7 +249,10 @@ def warm_start(trainer: Trainer, config: dict[str, Any], extra: dict[str, Any]) 
     path = trainer.job.params.warmup_checkpoint
     if path is None or not Path(path).is_file():
         return None
-    return restore(Path(path), trainer.job.name, config, extra, trainer.stateful(), ignored=RUN_ONLY | TASK_ONLY)
+    # Only what the warm-up changes: the rounds strategy's segmenter (absent from a fusion-only run's file) and
+    # the weighting history first change after it.
+    warmed = {key: obj for key, obj in trainer.stateful().items() if key in WARMUP_STATE}
+    return restore(Path(path), trainer.job.name, config, extra, warmed, ignored=RUN_ONLY | TASK_ONLY)
 
 
 def restart_plateau(scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau) -> None:
