@@ -21,7 +21,8 @@ def test_defaults_list_trained_methods_and_rules() -> None:
 @pytest.mark.parametrize("spec, message", [
     ({"name": "a"}, "exactly one of checkpoint"),
     ({"name": "a", "checkpoint": "a.pt", "model": "classical_max"}, "exactly one of checkpoint"),
-    ({"name": "a", "model": "classical_max", "optional": True}, "only a checkpoint can be optional"),
+    ({"name": "a", "model": "classical_max", "optional": True}, "only a checkpoint or weights file can be optional"),
+    ({"name": "a", "checkpoint": "a.pt", "weights": "a.pth"}, "weights need model"),
     ({"name": "a/b", "model": "classical_max"}, "names a folder"),
 ])
 def test_method_spec_errors(spec: dict, message: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import typer
 from PIL import Image
 from typer.testing import CliRunner
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from tests.registry.samples import random_pair
 from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
+from tsjnet.models.seafusion_release import SeAFusionRelease, load_seafusion_release
 from tsjnet.registry.checkpoint import load_fusion_model
 from tsjnet.registry.cli import fuse
 from tsjnet.registry.fuse import fuse_folders, fuse_pair
@@ -65,3 +67,20 @@ def test_command_with_a_local_checkpoint_and_single_files(tmp_path: Path, checkp
     assert "fused 1 pair(s)" in result.output
     expected = fuse_pair(load_fusion_model(checkpoint, "cpu"), *random_pair(*SIZES["b"], seed=1), gray=True)
     np.testing.assert_array_equal(np.array(Image.open(tmp_path / "out" / "b.png")), expected)
+
+
+def test_command_with_a_registered_model_and_a_weights_file(tmp_path: Path) -> None:
+    ir, vi = pair_folders(tmp_path)
+    weights = tmp_path / "SeAFusion.pth"
+    torch.save(SeAFusionRelease().state_dict(), weights)
+    app = typer.Typer()
+    app.command()(fuse)
+    result = CliRunner().invoke(app, ["--model", "seafusion_release", "--weights", str(weights), "--ir", str(ir),
+                                      "--vi", str(vi), "--out", str(tmp_path / "out"), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "fused 2 pair(s)" in result.output
+    expected = fuse_pair(load_seafusion_release(weights, "cpu"), *random_pair(*SIZES["a"], seed=0))
+    np.testing.assert_array_equal(np.array(Image.open(tmp_path / "out" / "a.png")), expected)
+    result = CliRunner().invoke(app, ["--model", "nope", "--weights", str(weights), "--ir", str(ir), "--vi", str(vi),
+                                      "--out", str(tmp_path / "out")])
+    assert isinstance(result.exception, DataError) and "unknown model 'nope'" in str(result.exception)

@@ -1,8 +1,9 @@
 """Params for the evaluate stage: which fusion methods are compared, and where every result goes.
 
 A method is either a trained checkpoint (`checkpoint`, tsjnet.registry.checkpoint format, written by the DVC
-stage named in `stage`) or a parameter-free rule built by name from the model registry (`model`, e.g.
-``classical_laplacian``). The primary method is the one whose numbers feed the registry's promotion gate.
+stage named in `stage`) or a model built by name from the model registry (`model`): a parameter-free rule
+(e.g. ``classical_laplacian``), or a network given a plain state dict from elsewhere (`weights`, e.g. the
+released ``seafusion_release`` weights). The primary method is the one whose numbers feed the promotion gate.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ class MethodSpec(Section):
     name: str
     checkpoint: str | None = None  # local checkpoint or MLflow model URI
     model: str | None = None  # registry name of a method that needs no checkpoint
+    weights: str | None = None  # plain state dict for `model` (e.g. weights its authors released), loaded strictly
     stage: str | None = None  # the DVC stage that writes `checkpoint` (named in the missing-file error)
-    optional: bool = False  # a missing checkpoint is skipped (and said so) instead of failing the stage
+    optional: bool = False  # a missing checkpoint or weights file is skipped (and said so) instead of failing
 
     @field_validator("name")
     @classmethod
@@ -38,8 +40,10 @@ class MethodSpec(Section):
     def _one_source(self) -> "MethodSpec":
         if (self.checkpoint is None) == (self.model is None):
             raise ValueError(f"method {self.name!r}: give exactly one of checkpoint (trained) or model (a rule)")
-        if self.optional and self.checkpoint is None:
-            raise ValueError(f"method {self.name!r}: only a checkpoint can be optional")
+        if self.weights is not None and self.model is None:
+            raise ValueError(f"method {self.name!r}: weights need model (the registered network they fit)")
+        if self.optional and self.checkpoint is None and self.weights is None:
+            raise ValueError(f"method {self.name!r}: only a checkpoint or weights file can be optional")
         return self
 
 

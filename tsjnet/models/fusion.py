@@ -16,6 +16,8 @@ class FusionModel(nn.Module):
 
     #: True when the method has weights to train (classical rules set False).
     trainable: bool = True
+    #: Credit (licence, copyright) that must be shown with the results of a third-party method; None for ours.
+    attribution: str | None = None
 
     def fuse(self, ir: torch.Tensor, vi: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

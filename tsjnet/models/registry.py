@@ -36,5 +36,5 @@ def _import_families() -> None:
     """Import the model family modules so their factories register themselves."""
     import importlib
 
-    for module in ("tsjnet", "seafusion", "classical"):
+    for module in ("tsjnet", "seafusion", "seafusion_release", "classical"):
         importlib.import_module(f"tsjnet.models.{module}")

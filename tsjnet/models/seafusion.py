@@ -25,16 +25,24 @@ def _conv_act(in_ch: int, out_ch: int, norm: bool = False, slope: float = 0.2) -
     return nn.Sequential(*layers)
 
 
+def sobel_convs(channels: int) -> tuple[nn.Conv2d, nn.Conv2d]:
+    """Depthwise 3x3 convs (no bias) initialised to the Sobel x and y kernels, as in the original GRDB.
+
+    Shared with the port of the released network (tsjnet.models.seafusion_release), which names them differently.
+    """
+    conv_x, conv_y = (nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False) for _ in range(2))
+    with torch.no_grad():
+        conv_x.weight.copy_(_SOBEL_X.expand_as(conv_x.weight))
+        conv_y.weight.copy_(_SOBEL_X.T.expand_as(conv_y.weight))
+    return conv_x, conv_y
+
+
 class SobelBranch(nn.Module):
     """Depthwise |Gx| + |Gy| initialised to the Sobel kernels and left trainable, as in the original."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.conv_x = nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
-        self.conv_y = nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
-        with torch.no_grad():
-            self.conv_x.weight.copy_(_SOBEL_X.expand_as(self.conv_x.weight))
-            self.conv_y.weight.copy_(_SOBEL_X.T.expand_as(self.conv_y.weight))
+        self.conv_x, self.conv_y = sobel_convs(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return self.conv_x(x).abs() + self.conv_y(x).abs()

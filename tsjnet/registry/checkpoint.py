@@ -3,6 +3,8 @@
 Storing the `tsjnet.models.registry` name and kwargs instead of a pickled module means any registered model
 (TSJNet variants, SeAFusion, classical rules) is rebuilt by its own factory, and the file loads with
 ``torch.load(weights_only=True)``: a checkpoint pulled from a shared registry cannot run code on load.
+Plain state dicts from elsewhere (weights released by a method's authors) load into a registered model whose
+module names match them, with the same safety (`load_state_dict_model`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from torch import nn
 
 from tsjnet.errors import DataError
 from tsjnet.models.fusion import FusionModel
-from tsjnet.models.registry import create_model
+from tsjnet.models.registry import create_model, list_models
 
 CHECKPOINT_KEYS = ("model", "kwargs", "state_dict", "meta")
 #: URI schemes MLflow resolves to a logged model (anything else is a local checkpoint path).
@@ -80,6 +82,31 @@ def load_checkpoint_model(path: str | Path, device: str | torch.device = "auto")
     """A local checkpoint file -> the rebuilt model in eval mode on `device`."""
     state = read_checkpoint(path)
     return build_fusion_model(state["model"], state["kwargs"], state["state_dict"]).to(resolve_device(device))
+
+
+def load_state_dict_model(name: str, path: str | Path, device: str | torch.device = "auto",
+                          fix: str = "put the file there or give its path") -> FusionModel:
+    """Registered model `name` with the plain state dict in `path` (e.g. weights its authors released), in eval mode.
+
+    Such a file names no model, so the caller does; it is still read with ``weights_only=True`` (no code runs on
+    load) and every key must match, so weights of another network fail naming the keys instead of half-loading.
+    """
+    if name not in list_models():
+        raise DataError(f"unknown model {name!r} for weights file {path}; known models: {', '.join(list_models())}")
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"weights file {path} for model {name!r} not found; {fix}")
+    try:
+        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt or pickled-code files
+        raise DataError(f"weights file {path} cannot be read ({error}); expected a plain PyTorch state dict") from None
+    if not isinstance(state_dict, dict):
+        raise DataError(f"weights file {path} holds a {type(state_dict).__name__}, not a state dict")
+    try:
+        model = build_fusion_model(name, {}, state_dict)
+    except DataError as error:
+        raise DataError(f"weights file {path}: {error}") from None
+    return model.to(resolve_device(device))
 
 
 def is_mlflow_uri(path_or_uri: str | Path) -> bool:
