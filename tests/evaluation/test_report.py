@@ -1,13 +1,17 @@
-"""Best-value marking (direction per metric) and the report's plain-language verdicts."""
+"""Best-value marking (direction per metric), intervals in every table, and verdicts backed by paired intervals."""
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
+
+import numpy as np
 
 from tsjnet.evaluation.report import (ReportData, ablation_line, beats_single_line, best_rows, markdown_table,
                                       render_report)
-from tsjnet.metrics.suite import LOWER_IS_BETTER
+from tsjnet.metrics.bootstrap import Interval, Resampled, mean_ci, resample
+from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 
 
 def _cells(lines: list[str], row: str) -> list[str]:
@@ -31,35 +35,101 @@ def test_ties_nan_and_flat_columns() -> None:
     assert _cells(lines, "a") == ["n/a"] and _cells(lines, "c") == ["**2.0000**"]
 
 
-def _data(task: dict[str, dict[str, object]], ablation: str | None = "solo", skipped: dict[str, str] | None = None
-          ) -> ReportData:
-    return ReportData(main_dataset="SynthScenes", split="test", primary="tsjnet", ablation=ablation,
-                      image_counts={"SynthScenes": 2}, fusion={"SynthScenes": {}}, task=task, grids={},
-                      skipped=skipped or {})
+def test_intervals_are_shown_and_bold_goes_by_the_mean() -> None:
+    rows = {"a": {"x": Interval(0.5, 0.4, 0.6)}, "b": {"x": Interval(0.3, 0.1, 0.7)}, "c": {"x": 0.2}}
+    lines = markdown_table(rows, [("x", "x")])
+    assert _cells(lines, "a") == ["**0.5000 [0.4000, 0.6000]**"]
+    assert _cells(lines, "b") == ["0.3000 [0.1000, 0.7000]"] and _cells(lines, "c") == ["0.2000"]
+    assert _cells(markdown_table({"a": {"x": Interval(math.inf, 1.0, 2.0)}}, [("x", "x")]), "a") == ["n/a"]
+
+
+N_IMAGES = 12
+BASE = np.linspace(0.2, 0.6, N_IMAGES)  # per-image scores of the inputs the report compares
+ALTERNATING = (-1.0) ** np.arange(N_IMAGES)
 
 
 def _scores(map50: float, miou: float) -> dict[str, object]:
     return {"map50": map50, "miou": miou, "IoU": {}, "detector": "fusion"}
 
 
-def test_verdict_lines() -> None:
+def _data(task: dict[str, dict[str, object]], ablation: str | None = "solo", skipped: dict[str, str] | None = None,
+          draws: dict[str, Resampled] | None = None) -> ReportData:
+    return ReportData(main_dataset="SynthScenes", split="test", primary="tsjnet", ablation=ablation,
+                      image_counts={"SynthScenes": N_IMAGES}, fusion={"SynthScenes": {}}, task=task, grids={},
+                      skipped=skipped or {}, task_draws=draws or {})
+
+
+def _inputs(per_image: dict[str, tuple[np.ndarray, np.ndarray]]) -> ReportData:
+    """Report data of inputs given per-image (mAP@0.5, mIoU) stand-ins; scores are their means over the images,
+    resampled on the shared draws like the evaluate stage does."""
+    draws = {name: resample(lambda idx, m=m, i=i: {"map50": float(m[idx].mean()), "miou": float(i[idx].mean())},
+                            N_IMAGES) for name, (m, i) in per_image.items()}
+    task = {name: {**mean_ci(m).fields("map50"), **mean_ci(i).fields("miou"), "IoU": {}, "detector": "fusion"}
+            for name, (m, i) in per_image.items()}
+    return _data(task, draws=draws)
+
+
+def _difference(line: str, label: str) -> tuple[str, Interval]:
+    """(verdict word, difference interval) stated for `label` in a verdict line."""
+    number = r"([+-]\d\.\d{4})"
+    match = re.search(rf"{re.escape(label)}:? (better|worse|within noise) \(difference {number} \[{number}, {number}\]",
+                      line)
+    assert match, line
+    return match.group(1), Interval(*(float(match.group(k)) for k in (2, 3, 4)))
+
+
+def test_better_only_when_the_paired_interval_excludes_zero() -> None:
+    data = _inputs({"infrared": (BASE, BASE), "visible": (BASE - 0.1, BASE - 0.1),
+                    "tsjnet": (BASE + 0.05 + 0.01 * ALTERNATING, BASE + 0.01 + 0.1 * ALTERNATING),
+                    "solo": (BASE + 0.04 + 0.002 * ALTERNATING, BASE)})
+    word, difference = _difference(beats_single_line(data, "map50", "mAP@0.5"), "(IR) on mAP@0.5")
+    assert word == "better" and difference.low > 0 and difference.mean == 0.05
+    # mIoU: a higher mean than IR, but half the images lose 0.09: the interval spans 0
+    word, difference = _difference(beats_single_line(data, "miou", "mIoU"), "(IR) on mIoU")
+    assert word == "within noise" and difference.mean > 0 and difference.low < 0 < difference.high
+    line = ablation_line(data)
+    assert line.startswith("Joint vs fusion-only training (tsjnet - solo): ")
+    for label in ("mAP@0.5", "mIoU"):
+        word, difference = _difference(line, label)
+        assert (word == "better") == (difference.low > 0) and (word == "within noise") == (difference.low <= 0)
+    assert _difference(line, "mAP@0.5")[0] == "better" and _difference(line, "mIoU")[0] == "within noise"
+    assert "worse" in beats_single_line(_inputs({"infrared": (BASE, BASE), "tsjnet": (BASE - 0.1, BASE)}), "map50",
+                                        "mAP@0.5")
+
+
+def test_verdicts_without_draws_never_say_better() -> None:
+    """No interval (e.g. the resamples are missing): a bigger number alone is 'within noise'."""
     task = {"infrared": _scores(0.4, 0.5), "visible": _scores(0.6, 0.3), "tsjnet": _scores(0.7, 0.45),
             "solo": _scores(0.65, 0.40)}
     data = _data(task)
     assert beats_single_line(data, "map50", "mAP@0.5") == (
-        "Fused (tsjnet) beats the best single modality on mAP@0.5: yes (0.7000 vs 0.6000, VIS)")
-    assert beats_single_line(data, "miou", "mIoU") == (
-        "Fused (tsjnet) beats the best single modality on mIoU: no (0.4500 vs 0.5000, IR)")
-    assert ablation_line(data).startswith("Joint training beats fusion-only training: yes (tsjnet vs solo: "
-                                          "mAP@0.5 0.7000 vs 0.6500, mIoU 0.4500 vs 0.4000")
-    task["solo"] = _scores(0.75, 0.40)
-    assert ablation_line(_data(task)).startswith("Joint training beats fusion-only training: no")
+        "Fused (tsjnet) vs the best single modality (VIS) on mAP@0.5: within noise (difference +0.1000; "
+        "0.7000 vs 0.6000)")
+    assert ablation_line(data) == ("Joint vs fusion-only training (tsjnet - solo): mAP@0.5 within noise (difference "
+                                   "+0.0500; 0.7000 vs 0.6500), mIoU within noise (difference +0.0500; 0.4500 vs "
+                                   "0.4000)")
+    task["tsjnet"] = _scores(math.nan, 0.45)
+    assert beats_single_line(_data(task), "map50", "mAP@0.5").endswith("on mAP@0.5: undetermined (no defined score)")
+
+
+def test_report_tables_show_intervals() -> None:
+    data = _inputs({"infrared": (BASE, BASE), "visible": (BASE - 0.1, BASE), "tsjnet": (BASE + 0.05, BASE)})
+    per_image = {metric: BASE for metric in HEADLINE_METRICS}
+    data.fusion = {"SynthScenes": {"tsjnet": {key: value for metric, values in per_image.items()
+                                              for key, value in mean_ci(values).fields(metric).items()}}}
+    text = render_report(data, Path("reports/evaluation.md"))
+    interval = r"\d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\]"
+    task_row = next(line for line in text.splitlines() if line.startswith("| fused: tsjnet |"))
+    assert len(re.findall(interval, task_row)) == 2  # mAP@0.5 and mIoU have intervals; the rest are n/a here
+    fusion_row = next(line for line in text.splitlines() if line.startswith("| tsjnet |"))
+    assert len(re.findall(interval, fusion_row)) == len(HEADLINE_METRICS)
+    assert "95% bootstrap interval" in text and '"better" or "worse" only when the interval excludes 0' in text
 
 
 def test_ablation_not_run_says_why() -> None:
     task = {"infrared": _scores(0.4, 0.5), "visible": _scores(0.6, 0.3), "tsjnet": _scores(0.7, 0.45)}
     line = ablation_line(_data(task, skipped={"solo": "models/solo.pt not found; run `dvc repro train_solo`"}))
-    assert line == ("Joint training beats fusion-only training: not run "
+    assert line == ("Joint vs fusion-only training: not run "
                     "(solo: models/solo.pt not found; run `dvc repro train_solo`)")
     text = render_report(_data(task, ablation=None), Path("reports/evaluation.md"))
-    assert "Joint training beats fusion-only training: not run (no evaluate.ablation method configured)" in text
+    assert "Joint vs fusion-only training: not run (no evaluate.ablation method configured)" in text

@@ -18,6 +18,7 @@ from tsjnet.data import open_dataset
 from tsjnet.data.types import DET_CLASSES, SEG_CLASSES
 from tsjnet.errors import DataError
 from tsjnet.evaluation.run import EvaluationData, EvaluationResult, artifact_dir, log_to_mlflow, run_evaluation
+from tsjnet.metrics.bootstrap import Interval
 from tsjnet.metrics.suite import HEADLINE_METRICS, METRIC_KEYS
 
 from tests.evaluation.conftest import RULES, TRAINED, TinySetup
@@ -49,13 +50,22 @@ def test_fusion_and_task_metrics_cover_every_method(full_run: tuple[EvaluatePara
     params, _ = full_run
     fusion = json.loads(Path(params.fusion_metrics).read_text())
     assert list(fusion) == ["SynthScenes"] and sorted(fusion["SynthScenes"]) == sorted(METHODS)
-    assert all(set(means) == set(METRIC_KEYS) for means in fusion["SynthScenes"].values())
+    for means in fusion["SynthScenes"].values():
+        intervals = {f"{metric}_ci_{side}" for metric in HEADLINE_METRICS for side in ("low", "high")}
+        assert set(means) == set(METRIC_KEYS) | intervals
+        ssim = Interval.read(means, "SSIM")
+        assert ssim.low <= ssim.mean <= ssim.high
     task = json.loads(Path(params.task_metrics).read_text())
     assert sorted(task) == sorted(["infrared", "visible", *METHODS])
     for name, scores in task.items():
         assert scores["detector"] == (name if name in ("infrared", "visible") else "fusion")
         assert {"map50", "map", "miou", "miou_no_bg"} <= set(scores)
         assert set(scores["IoU"]) == set(SEG_CLASSES) and set(scores["AP50"]) == set(DET_CLASSES)
+        for key in ("map50", "map", "miou", "miou_no_bg"):
+            interval = Interval.read(scores, key)
+            assert interval.low <= interval.high or math.isnan(interval.mean), (name, key, interval)
+        assert set(scores["IoU_ci_low"]) == set(scores["IoU_ci_high"]) == set(SEG_CLASSES)
+        assert set(scores["AP50_ci_low"]) == set(DET_CLASSES)
 
 
 def test_fused_pngs_are_native_size_rgb(tiny: TinySetup, full_run: tuple[EvaluateParams, EvaluationResult]) -> None:
@@ -86,16 +96,20 @@ def test_plots_and_figures_written(full_run: tuple[EvaluateParams, EvaluationRes
 def test_report_states_verdicts_and_marks_best(full_run: tuple[EvaluateParams, EvaluationResult]) -> None:
     params, result = full_run
     text = Path(params.report).read_text()
+    number = r"([+-]?\d+\.\d{4})"
     for label in ("mAP@0.5", "mIoU"):
-        pattern = rf"Fused \(tsjnet\) beats the best single modality on {re.escape(label)}: (yes|no) \((\S+) vs (\S+), "
+        pattern = (rf"Fused \(tsjnet\) vs the best single modality \((?:IR|VIS)\) on {re.escape(label)}: "
+                   rf"(better|worse|within noise) \(difference {number} \[{number}, {number}\]; {number} vs {number}\)")
         match = re.search(pattern, text)
-        assert match, f"no {label} verdict in the report"
+        assert match, f"no {label} verdict with an interval in the report"
         key = "map50" if label == "mAP@0.5" else "miou"
-        fused, best = float(match.group(2)), float(match.group(3))
+        word, low, high, fused, best = match.group(1), *(float(match.group(k)) for k in (3, 4, 5, 6))
         assert fused == pytest.approx(result.gate[f"fused_{key}"], abs=1e-4)
         assert best == pytest.approx(result.gate[f"best_single_{key}"], abs=1e-4)
-        assert match.group(1) == ("yes" if result.gate[f"fused_{key}"] > result.gate[f"best_single_{key}"] else "no")
-    assert re.search(r"Joint training beats fusion-only training: (yes|no) \(tsjnet vs tsjnet_fusion_only", text)
+        # "better" only when the interval lies above 0 (and so on); printed ends may round to a signed 0.0000
+        assert {"better": low >= 0, "worse": high <= 0, "within noise": low <= 0 <= high}[word], match.group(0)
+    assert re.search(r"Joint vs fusion-only training \(tsjnet - tsjnet_fusion_only\): mAP@0\.5 "
+                     r"(better|worse|within noise) \(difference [+-]\d\.\d{4} \[", text)
     assert "## Fusion metrics: SynthScenes (4 images)" in text and "fusion** boxes" in text
     means = result.fusion["SynthScenes"]
     for metric, pick in (("SSIM", max), ("MSE", min), ("CV", min)):  # MSE and CV: lower is better
@@ -139,7 +153,7 @@ def test_cross_dataset_tno_with_classical_methods(tiny: TinySetup, ivf_dev: Path
     assert result.fusion["TNO"]["average"]["CC"] > 0.5
     text = result.report.read_text()
     assert "## Fusion metrics: TNO (3 images)" in text and (tmp_path / "plots" / "figures" / "grid_tno.png").is_file()
-    assert "Joint training beats fusion-only training: not run (no evaluate.ablation method configured)" in text
+    assert "Joint vs fusion-only training: not run (no evaluate.ablation method configured)" in text
 
 
 def test_log_to_mlflow_logs_gate_scores_and_every_file(full_run: tuple[EvaluateParams, EvaluationResult],

@@ -10,7 +10,7 @@ from torch import nn
 from tsjnet.data import open_dataset
 from tsjnet.data.types import IGNORE_INDEX, NUM_SEG_CLASSES, SEG_CLASSES, Sample
 from tsjnet.errors import DataError
-from tsjnet.evaluation.task_eval import TaskNets, evaluate_inputs, source_input, truth
+from tsjnet.evaluation.task_eval import TaskNets, evaluate_inputs, source_input, truth, with_intervals
 from tsjnet.tasks.detector import boxes_to_target
 from tsjnet.tasks.inputs import sample_image
 
@@ -49,8 +49,11 @@ def test_scores_against_fusion_boxes_and_masks(tiny: TinySetup) -> None:
     assert sum(len(s.boxes["fusion"]) for s in samples) > 0
     nets = TaskNets({"infrared": OracleDetector(samples, "infrared"), "fusion": BlindDetector()}, BackgroundSegmenter())
     scores = evaluate_inputs([source_input("infrared"), source_input("visible")], dataset, nets, torch.device("cpu"))
+    assert "miou_ci_low" not in scores["infrared"].metrics  # intervals are a separate step
+    scores = {name: with_intervals(score) for name, score in scores.items()}
     infrared, visible = scores["infrared"].metrics, scores["visible"].metrics
     assert infrared["map50"] == pytest.approx(1.0) and infrared["detector"] == "infrared"
+    assert infrared["map50_ci_low"] == infrared["map50_ci_high"] == pytest.approx(1.0)  # perfect on every draw
     assert "map50" not in visible and visible["detector"] is None  # no VIS detector trained
     masks = np.stack([s.mask for s in samples])
     labelled = masks != IGNORE_INDEX
@@ -59,6 +62,13 @@ def test_scores_against_fusion_boxes_and_masks(tiny: TinySetup) -> None:
     for index, name in enumerate(SEG_CLASSES[1:], start=1):
         assert (infrared["IoU"][name] == 0.0) if index in present else np.isnan(infrared["IoU"][name])
     assert scores["visible"].confusion[:, 1:].sum() == 0 and scores["visible"].confusion.sum() == labelled.sum()
+    # background everywhere: its IoU is the background share of the pixels, which varies from image to image
+    assert infrared["miou_ci_low"] < infrared["miou"] < infrared["miou_ci_high"]
+    low, high = infrared["IoU_ci_low"]["background"], infrared["IoU_ci_high"]["background"]
+    assert low <= infrared["IoU"]["background"] <= high
+    # the same segmenter on the same images: the paired difference of IR and VIS is exactly zero on every draw
+    difference = scores["infrared"].resampled.difference(scores["visible"].resampled, "miou")
+    assert (difference.mean, difference.low, difference.high) == (0.0, 0.0, 0.0)
 
 
 def test_missing_truth_names_the_pair_and_the_stage(tiny: TinySetup) -> None:

@@ -81,3 +81,55 @@ def test_miou_by_hand_with_ignore_index() -> None:
 def test_miou_shape_mismatch_is_refused() -> None:
     with pytest.raises(ValueError, match="one shape"):
         SegmentationIoU().update(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+def _random_image(rng: np.random.Generator, n_truth: int, n_noise: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ground truth, and predictions: jittered copies of it plus random boxes, scores on a coarse grid (ties)."""
+    def boxes(n: int) -> np.ndarray:
+        corner = rng.uniform(0, 200, (n, 2))
+        return np.c_[rng.integers(0, 3, n), corner, corner + rng.uniform(5, 60, (n, 2))]
+
+    truth = boxes(n_truth)
+    jittered = truth.copy()
+    jittered[:, 1:] += rng.normal(0, 6, (n_truth, 4))
+    jittered[:, 3:] = np.maximum(jittered[:, 3:], jittered[:, 1:3])
+    predictions = np.r_[jittered, boxes(n_noise)]
+    scores = np.round(rng.uniform(0, 1, len(predictions)), 1)
+    return np.c_[predictions, scores].astype(np.float32), truth.astype(np.float32)
+
+
+@pytest.mark.filterwarnings("ignore:Encountered more than 100 detections")  # on purpose: the cut is tested
+@pytest.mark.parametrize("seed", range(4))
+def test_compute_on_every_image_equals_torchmetrics(seed: int) -> None:
+    """The fast pooled AP that bootstrap draws use is pycocotools' number (ties, > 100 detections, empty images)."""
+    rng = np.random.default_rng(seed)
+    metric = DetectionMAP()
+    for n_truth, n_noise in [(8, 40), (0, 5), (3, 0), (12, 330), (0, 0), (6, 20)]:
+        metric.update(*_random_image(rng, n_truth, n_noise))
+    reference, fast = metric.compute(), metric.compute_on(np.arange(len(metric.images)))
+    for key in ("mAP50", "mAP50_95"):
+        assert fast[key] == pytest.approx(reference[key], abs=1e-6)
+    for key in ("AP50", "AP50_95"):
+        assert fast[key] == pytest.approx(reference[key], abs=1e-6, nan_ok=True)
+
+
+def test_compute_on_counts_repeated_images_again() -> None:
+    """A bootstrap draw with an image twice scores like a dataset holding that image twice."""
+    rng = np.random.default_rng(11)
+    boxes = [_random_image(rng, 6, 15) for _ in range(3)]
+    masks = [rng.integers(0, 4, (6, 8)) for _ in range(3)]
+    labels = [(mask + rng.integers(0, 2, mask.shape)) % 4 for mask in masks]
+    detection, segmentation = DetectionMAP(), SegmentationIoU()
+    for (predictions, truth), label, mask in zip(boxes, labels, masks):
+        detection.update(predictions, truth)
+        segmentation.update(label, mask)
+    draw = np.array([2, 0, 2])
+    again_detection, again_segmentation = DetectionMAP(), SegmentationIoU()
+    for index in draw:
+        again_detection.update(*boxes[index])
+        again_segmentation.update(labels[index], masks[index])
+    assert detection.compute_on(draw)["mAP50"] == pytest.approx(again_detection.compute()["mAP50"], abs=1e-6)
+    on_draw, expected = segmentation.compute_on(draw), again_segmentation.compute()
+    assert on_draw["IoU"] == pytest.approx(expected["IoU"], nan_ok=True)
+    assert (on_draw["mIoU"], on_draw["mIoU_no_bg"]) == pytest.approx((expected["mIoU"], expected["mIoU_no_bg"]))
+    assert on_draw["mIoU"] != pytest.approx(segmentation.compute()["mIoU"])

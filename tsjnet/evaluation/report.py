@@ -1,8 +1,11 @@
-"""The Markdown evaluation report: fusion tables per dataset, the task table, plain yes/no statements, grids.
+"""The Markdown evaluation report: fusion tables per dataset, the task table, verdicts, grids.
 
-Each table marks the best value of every column in bold, in the metric's own direction (lower is better
-for MSE and CV, higher for everything else); ties are all bold, undefined values (n/a) never are, and a
-column where every row has the same value has no bold at all (nothing stands out).
+Every number is shown with its 95% bootstrap interval over images (``0.512 [0.498, 0.527]``), read from the
+``*_ci_low``/``*_ci_high`` fields next to it in the metrics JSON. Each table marks the best mean of every column
+in bold, in the metric's own direction (lower is better for MSE and CV, higher for everything else); ties are
+all bold, undefined values (n/a) never are, and a column where every row has the same value has no bold at all.
+Bold is not a claim: only the verdicts compare, each on the paired interval of a difference over the same images,
+and say "better" or "worse" only when that interval excludes 0 ("within noise" otherwise).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 
 from tsjnet.data.types import DET_CLASSES, SEG_CLASSES
 from tsjnet.evaluation.summary import best_source
-from tsjnet.evaluation.task_eval import TRUTH_BOXES
+from tsjnet.evaluation.task_eval import TASK_RESAMPLES, TRUTH_BOXES
+from tsjnet.metrics.bootstrap import LEVEL, N_RESAMPLES, Interval, Resampled, verdict
 from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 
 SOURCE_LABELS = {"infrared": "IR", "visible": "VIS"}
@@ -37,15 +41,30 @@ class ReportData:
     grids: dict[str, Path]  # dataset -> sample grid PNG
     figures: list[Path] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # method -> why it was not evaluated
+    task_draws: dict[str, Resampled] = field(default_factory=dict)  # input -> scores on the shared bootstrap draws
 
 
 def _number(value: object) -> float:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else math.nan
 
 
+def _interval(value: object) -> Interval:
+    """A table cell as an interval with NaN for every undefined part (a bare number has no interval)."""
+    parts = (value.mean, value.low, value.high) if isinstance(value, Interval) else (value, math.nan, math.nan)
+    return Interval(*map(_number, parts))
+
+
+def group_intervals(metrics: Mapping[str, object], group: str) -> dict[str, Interval]:
+    """Per-class values of `group` (``IoU``, ``AP50``) with the ``<group>_ci_low``/``_ci_high`` dicts beside them."""
+    lows, highs = (metrics.get(f"{group}_ci_{side}") or {} for side in ("low", "high"))
+    return {name: Interval(_number(value), _number(lows.get(name)), _number(highs.get(name)))
+            for name, value in metrics[group].items()}
+
+
 def best_rows(values: Mapping[str, object], lower_is_better: bool = False) -> set[str]:
-    """Row names holding the best finite value of one column (all on a tie; none if nothing differs)."""
-    finite = {row: _number(v) for row, v in values.items() if math.isfinite(_number(v))}
+    """Row names holding the best finite value (an interval's mean) of one column (all on a tie; none if nothing
+    differs)."""
+    finite = {row: _interval(v).mean for row, v in values.items() if math.isfinite(_interval(v).mean)}
     if len(set(finite.values())) < 2:
         return set()
     target = (min if lower_is_better else max)(finite.values())
@@ -54,7 +73,7 @@ def best_rows(values: Mapping[str, object], lower_is_better: bool = False) -> se
 
 def markdown_table(rows: Mapping[str, Mapping[str, object]], columns: Sequence[tuple[str, str]],
                    lower_is_better: frozenset[str] = frozenset(), first: str = "method") -> list[str]:
-    """A Markdown table of `rows` (label -> key -> value) with the best value per column in bold."""
+    """A Markdown table of `rows` (label -> key -> number or Interval) with the best mean per column in bold."""
     best = {key: best_rows({row: values.get(key) for row, values in rows.items()}, key in lower_is_better)
             for key, _ in columns}
     lines = [f"| {first} | " + " | ".join(label for _, label in columns) + " |",
@@ -62,8 +81,8 @@ def markdown_table(rows: Mapping[str, Mapping[str, object]], columns: Sequence[t
     for row, values in rows.items():
         cells = []
         for key, _ in columns:
-            value = _number(values.get(key))
-            text = "n/a" if math.isnan(value) else f"{value:.4f}"
+            value = _interval(values.get(key))
+            text = "n/a" if math.isnan(value.mean) else value.format(4)
             cells.append(f"**{text}**" if row in best[key] else text)
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return lines
@@ -79,33 +98,48 @@ def input_label(name: str) -> str:
     return SOURCE_LABELS.get(name, f"fused: {name}")
 
 
+def compare_inputs(data: ReportData, candidate: str, baseline: str, key: str) -> str:
+    """``better (difference +0.0123 [+0.0040, +0.0210]; 0.3045 vs 0.2922)`` on task score `key`: the verdict of
+    the paired interval over the images (both inputs were scored on the same bootstrap draws)."""
+    values = [_number(data.task[name].get(key)) for name in (candidate, baseline)]
+    if any(math.isnan(value) for value in values):
+        return "undetermined (no defined score)"
+    draws = [data.task_draws.get(name) for name in (candidate, baseline)]
+    difference = (draws[0].difference(draws[1], key) if None not in draws
+                  else Interval(values[0] - values[1], math.nan, math.nan))
+    return (f"{verdict(difference)} (difference {difference.format(4, signed=True)}; "
+            f"{values[0]:.4f} vs {values[1]:.4f})")
+
+
 def beats_single_line(data: ReportData, key: str, label: str) -> str:
-    """"Fused (primary) beats the best single modality on `label`: yes/no (x vs y)"."""
-    head = f"Fused ({data.primary}) beats the best single modality on {label}:"
-    fused, best = _number(data.task[data.primary].get(key)), best_source(data.task, key)
-    if math.isnan(fused) or best is None:
+    """"Fused (primary) vs the best single modality (IR) on `label`: <verdict> (difference ...)"."""
+    best = best_source(data.task, key)
+    modality = f" ({SOURCE_LABELS[best[0]]})" if best else ""
+    head = f"Fused ({data.primary}) vs the best single modality{modality} on {label}:"
+    if best is None:
         return f"{head} undetermined (no defined score)"
-    verdict = "yes" if fused > best[1] else "no"
-    return f"{head} {verdict} ({fused:.4f} vs {best[1]:.4f}, {SOURCE_LABELS[best[0]]})"
+    return f"{head} {compare_inputs(data, data.primary, best[0], key)}"
 
 
 def ablation_line(data: ReportData) -> str:
-    """"Joint training beats fusion-only training: yes/no" (better on both mAP@0.5 and mIoU), or why not run."""
-    head = "Joint training beats fusion-only training:"
+    """"Joint vs fusion-only training (primary - ablation): mAP@0.5 <verdict> (...), mIoU <verdict> (...)", or
+    why it was not run."""
+    head = "Joint vs fusion-only training"
     if data.ablation is None:
-        return f"{head} not run (no evaluate.ablation method configured)"
+        return f"{head}: not run (no evaluate.ablation method configured)"
     if data.ablation not in data.task:
         reason = data.skipped.get(data.ablation, "not evaluated")
-        return f"{head} not run ({data.ablation}: {reason})"
-    joint, alone = data.task[data.primary], data.task[data.ablation]
-    pairs = [(label, _number(joint.get(key)), _number(alone.get(key))) for key, label in (("map50", "mAP@0.5"),
-                                                                                          ("miou", "mIoU"))]
-    if any(math.isnan(value) for _, j, a in pairs for value in (j, a)):
-        verdict = "undetermined"
-    else:
-        verdict = "yes" if all(j > a for _, j, a in pairs) else "no"
-    detail = ", ".join(f"{label} {j:.4f} vs {a:.4f}" for label, j, a in pairs)
-    return f"{head} {verdict} ({data.primary} vs {data.ablation}: {detail}; yes = better on both)"
+        return f"{head}: not run ({data.ablation}: {reason})"
+    parts = [f"{label} {compare_inputs(data, data.primary, data.ablation, key)}"
+             for key, label in (("map50", "mAP@0.5"), ("miou", "mIoU"))]
+    return f"{head} ({data.primary} - {data.ablation}): " + ", ".join(parts)
+
+
+def verdict_rule() -> str:
+    """How to read the verdicts (the interval behind them and when they may say "better")."""
+    return (f"Each verdict is on the paired difference over the same images with its {LEVEL:.0%} bootstrap interval "
+            f"([low, high], {TASK_RESAMPLES} resamples of the images, mAP and mIoU recomputed on each): "
+            "\"better\" or \"worse\" only when the interval excludes 0, \"within noise\" otherwise.")
 
 
 def _image(path: Path, report: Path, alt: str) -> str:
@@ -114,6 +148,7 @@ def _image(path: Path, report: Path, alt: str) -> str:
 
 def _task_section(data: ReportData, report: Path) -> list[str]:
     rows = {input_label(name): metrics for name, metrics in data.task.items()}
+    headline = {row: {key: Interval.read(metrics, key) for key, _ in TASK_COLUMNS} for row, metrics in rows.items()}
     lines = [f"## Task-driven evaluation ({data.main_dataset}, {data.split} split, "
              f"{data.image_counts[data.main_dataset]} images)", "",
              f"Every input is scored against the same truth: the **{TRUTH_BOXES}** boxes (the union of the objects "
@@ -121,13 +156,16 @@ def _task_section(data: ReportData, report: Path) -> list[str]:
              "modality's detector, fused images through the fusion detector (params detector.fusion_detector); one "
              "segmenter judges all inputs (IR as gray RGB). A single modality therefore loses the objects it cannot "
              "show, which is what fusion is meant to recover. mIoU includes the background class (headline), as "
-             "in the SeAFusion MSRS tables.", ""]
-    lines += markdown_table(rows, TASK_COLUMNS, first="input")
+             f"in the SeAFusion MSRS tables. [low, high]: {LEVEL:.0%} bootstrap interval over images ("
+             f"{TASK_RESAMPLES} resamples, each score recomputed on the resample). Bold: the best value of a column, "
+             "not a claim that it beats the others (see the verdicts).", ""]
+    lines += markdown_table(headline, TASK_COLUMNS, first="input")
     lines += ["", "Detector per input: " + ", ".join(f"{row}: {values.get('detector') or 'none trained'}"
                                                      for row, values in rows.items()), ""]
     lines += ["### Per-class IoU", ""]
-    lines += markdown_table({r: v["IoU"] for r, v in rows.items()}, [(c, c) for c in SEG_CLASSES], first="input")
-    detected = {r: v["AP50"] for r, v in rows.items() if "AP50" in v}
+    lines += markdown_table({r: group_intervals(v, "IoU") for r, v in rows.items()}, [(c, c) for c in SEG_CLASSES],
+                            first="input")
+    detected = {r: group_intervals(v, "AP50") for r, v in rows.items() if "AP50" in v}
     if detected:
         lines += ["", "### Per-class AP@0.5", ""]
         lines += markdown_table(detected, [(c, c) for c in DET_CLASSES], first="input")
@@ -142,7 +180,7 @@ def render_report(data: ReportData, report: str | Path) -> str:
     lines = ["# Evaluation", "",
              f"Primary method: **{data.primary}** (its numbers feed the promotion gate). Methods were trained on "
              f"{data.main_dataset} only; other datasets test generalisation with label-free fusion metrics.", ""]
-    lines += ["## Verdicts", "", f"On {data.main_dataset} ({data.split} split):", "",
+    lines += ["## Verdicts", "", f"On {data.main_dataset} ({data.split} split). {verdict_rule()}", "",
               "- " + beats_single_line(data, "map50", "mAP@0.5"),
               "- " + beats_single_line(data, "miou", "mIoU"),
               "- " + ablation_line(data), ""]
@@ -151,8 +189,12 @@ def render_report(data: ReportData, report: str | Path) -> str:
     lines += _task_section(data, report)
     for dataset, methods in data.fusion.items():
         lines += [f"## Fusion metrics: {dataset} ({data.image_counts[dataset]} images)", "",
-                  "Means over images; definitions in docs/metrics.md (↑ higher is better, ↓ lower is better).", ""]
-        lines += markdown_table(methods, fusion_columns(), LOWER_IS_BETTER)
+                  f"Means over images with their {LEVEL:.0%} bootstrap interval [low, high] ({N_RESAMPLES} resamples "
+                  "of the images); definitions in docs/metrics.md (↑ higher is better, ↓ lower is better). Bold: "
+                  "the best mean of a column, not a claim that it beats the others.", ""]
+        rows = {method: {key: Interval.read(means, key) for key, _ in fusion_columns()}
+                for method, means in methods.items()}
+        lines += markdown_table(rows, fusion_columns(), LOWER_IS_BETTER)
         if dataset in data.grids:
             lines += ["", _image(data.grids[dataset], report, f"{dataset} samples: IR | VIS | "
                                                                   + " | ".join(methods))]

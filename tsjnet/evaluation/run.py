@@ -6,7 +6,8 @@ image is fused, so a missing file stops the stage in seconds with the file and t
 Outputs (paths from params `evaluate:`):
   fused_dir/<method>/<name>.png          the main dataset's split, per method
   fused_dir/<extra>/<method>/<name>.png  each cross-dataset set of data.extra_datasets
-  metrics (flat gate metrics), fusion_metrics (dataset -> method -> means), task_metrics (input -> scores)
+  metrics (flat gate metrics), fusion_metrics (dataset -> method -> means), task_metrics (input -> scores);
+  fusion and task values carry their 95% bootstrap interval as ``<key>_ci_low``/``<key>_ci_high`` beside them
   plots_dir/task_*.csv, plots_dir/figures/*.png (per-class bars, confusion matrices, sample grids), report
 """
 
@@ -31,7 +32,8 @@ from tsjnet.evaluation.methods import Method, load_method, missing_reason, split
 from tsjnet.evaluation.plots import FIGURES_DIR, task_figures, write_task_csvs
 from tsjnet.evaluation.report import ReportData, write_report
 from tsjnet.evaluation.summary import gate_metrics
-from tsjnet.evaluation.task_eval import SOURCES, evaluate_inputs, fused_input, load_task_nets, source_input
+from tsjnet.evaluation.task_eval import (SOURCES, evaluate_inputs, fused_input, load_task_nets, source_input,
+                                        with_intervals)
 from tsjnet.metrics.report import write_json
 from tsjnet.metrics.suite import HEADLINE_METRICS
 from tsjnet.registry.checkpoint import resolve_device
@@ -102,7 +104,8 @@ def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: Detec
     fusion = {dataset: {method: fusion_means(datasets[dataset], folder) for method, folder in by_method.items()}
               for dataset, by_method in fused.items()}
     inputs = [source_input(m) for m in SOURCES] + [fused_input(m, f) for m, f in fused[data.name].items()]
-    scores = evaluate_inputs(inputs, datasets[data.name], nets, device)
+    scored = evaluate_inputs(inputs, datasets[data.name], nets, device)
+    scores = {name: with_intervals(score) for name, score in scored.items()}
     task = {name: score.metrics for name, score in scores.items()}
     gate = gate_metrics(fusion[data.name][params.primary], task, params.primary)
 
@@ -116,7 +119,9 @@ def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: Detec
     report = write_report(ReportData(
         main_dataset=data.name, split=params.split, primary=params.primary, ablation=params.ablation,
         image_counts={name: len(pairs) for name, pairs in datasets.items()}, fusion=fusion, task=task,
-        grids=grids, figures=figures, skipped=skipped), params.report)
+        grids=grids, figures=figures, skipped=skipped,
+        task_draws={name: score.resampled for name, score in scores.items() if score.resampled is not None}),
+        params.report)
     return EvaluationResult(gate, fusion, task, [*files, *figures, *grids.values(), report], report)
 
 
