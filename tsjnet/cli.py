@@ -37,6 +37,22 @@ def repro(
     run_repro(params_path, targets or [], force)
 
 
+@app.command()
+def pretrain(
+    params_path: str = typer.Option("params.yaml", "--params"),
+    override: list[str] = typer.Option([], "--set", "-S", help="key.sub=value"),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when available), cpu, cuda, cuda:1 ..."),
+) -> None:
+    """Train the shipped real-data model (params `pretrain_fusion:`), score it on val/test, write its model card."""
+    from tsjnet.config import load_params
+    from tsjnet.pretrained import pretrain as run_pretrain
+    from tsjnet.registry.checkpoint import resolve_device
+
+    settings = load_params(params_path, override)
+    card = run_pretrain(settings, resolve_device(device))
+    typer.echo(f"{card['file']} written; model card: {settings.pretrain_fusion.card}")
+
+
 # Adam steps per network in `tsjnet bench`'s quality section (10 passes over the 40 dev_train pairs): measured at
 # ~0.8-0.9 s per step and network on one free core, so the section takes about 4-6 minutes on 2 idle cores.
 QUALITY_STEPS = 200
@@ -56,6 +72,8 @@ def bench(
                                 help="the ivf-dev folder (its MSRS/ pairs and splits; default: from the project root)"),
     quality_steps: int = typer.Option(QUALITY_STEPS, "--quality-steps", min=1,
                                       help="Adam steps per network for --quality (same crops for both)"),
+    real_pairs: bool = typer.Option(True, "--real-pairs/--no-real-pairs",
+                                    help="score the shipped and the pipeline's model on real pairs (pretrain_fusion)"),
 ) -> None:
     """Measure fusion latency, attention, a training step, metrics, lite-vs-SeAFusion quality and the pipeline."""
     from pathlib import Path
@@ -65,7 +83,7 @@ def bench(
     from tsjnet.models.info import parse_size
 
     results = run_benchmarks(Path(out), repeats, *parse_size(size), natten_cpu, pipeline, params_path,
-                             (Path(ivf_dev) / "MSRS", quality_steps) if quality else None)
+                             (Path(ivf_dev) / "MSRS", quality_steps) if quality else None, real_pairs=real_pairs)
     typer.echo(markdown(results))
 
 

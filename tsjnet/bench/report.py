@@ -6,6 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tsjnet.evaluation.comparison import comparison_markdown
+
+#: Sections holding `compare_methods` results per split: rendered as interval tables with verdict counts.
+COMPARISON_SECTIONS = ("real_pairs",)
+
 
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
@@ -41,7 +46,10 @@ def markdown(results: dict[str, Any]) -> str:
         if section == "machine" or not rows:
             continue
         lines += [f"## {section}", ""]
-        if isinstance(rows, dict) and any(isinstance(v, (list, dict)) for v in rows.values()):
+        if section in COMPARISON_SECTIONS:
+            lines += [f"- {k}: {_fmt(v)}" for k, v in rows.items() if not isinstance(v, dict)] + [""]
+            lines += [comparison_markdown(v, f"{k} pairs") for k, v in rows.items() if isinstance(v, dict)]
+        elif isinstance(rows, dict) and any(isinstance(v, (list, dict)) for v in rows.values()):
             lines += _nested(rows)
         else:
             lines += _table(rows if isinstance(rows, list) else [rows])

@@ -23,7 +23,7 @@ from tsjnet.config.pseudolabel import PseudolabelParams
 from tsjnet.config.registry import RegisterParams
 from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.config.tracking import MlflowParams
-from tsjnet.config.train import BaselineParams, TrainParams
+from tsjnet.config.train import BaselineParams, PretrainParams, TrainParams
 
 DEFAULT_PARAMS = Path("params.yaml")
 
@@ -52,6 +52,7 @@ class Params(Section):
     loss: LossParams = LossParams()
     train: TrainParams = TrainParams()
     train_baseline: BaselineParams = BaselineParams()
+    pretrain_fusion: PretrainParams | None = None  # `tsjnet pretrain`: the shipped real-data model
     evaluate: EvaluateParams = EvaluateParams()
     register: RegisterParams = RegisterParams()
 

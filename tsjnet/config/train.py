@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from tsjnet.config.base import Section
+from tsjnet.config.evaluate import MethodSpec
 from tsjnet.config.tasks import TrainModality
 
 Strategy = Literal["joint", "seafusion_rounds", "segmif_dynamic"]
@@ -68,6 +69,9 @@ class FusionTrainParams(Section):
     # The warm-up state shared between runs (null: not shared): written at the end of the warm-up; a run without a
     # checkpoint of its own starts from it when all settings but the task ones match (training.joint.warm_start).
     warmup_checkpoint: str | None = None
+    # A fusion checkpoint (tsjnet.registry.checkpoint format) whose weights start the run instead of a random
+    # init: fine-tuning, e.g. from the shipped real-data model (models/pretrained/). Its model must be `model`.
+    init_from: str | None = None
 
     @model_validator(mode="after")
     def _task_losses_get_epochs(self) -> "FusionTrainParams":
@@ -107,3 +111,30 @@ class BaselineParams(FusionTrainParams):
     checkpoint: str = "checkpoints/seafusion.pt"
     out: str = "models/seafusion.pt"
     metrics: str = "metrics/train_baseline.json"
+
+
+class PairSource(Section):
+    """Pairs of an MSRS-layout folder named by a names file (one name per line, relative to `root`)."""
+
+    root: str
+    names: str
+
+
+class PretrainParams(FusionTrainParams):
+    """`pretrain_fusion:` the shipped real-data model: the fusion loss alone on real pairs (`tsjnet pretrain`).
+
+    Train, validation and test pairs may come from different folders (ivf-train's MSRS pairs, ivf-dev's
+    ``dev_val`` and ``dev_train`` names): the run validates (plateau schedule, model choice) on `val` only and
+    reports `test` in the model card next to the `references` (methods in `evaluate.methods` form).
+    """
+
+    w_det: float = Field(0.0, ge=0, le=0)
+    w_seg: float = Field(0.0, ge=0, le=0)
+    train_pairs: PairSource
+    val_pairs: PairSource
+    test_pairs: PairSource
+    references: list[MethodSpec] = Field(default_factory=list)
+    checkpoint: str = "checkpoints/pretrained.pt"
+    out: str = "models/pretrained/tsjnet_lite_msrs.pt"
+    metrics: str = "models/pretrained/tsjnet_lite_msrs.json"
+    card: str = "models/pretrained/README.md"

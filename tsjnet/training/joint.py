@@ -36,8 +36,10 @@ from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.config.train import FusionTrainParams
 from tsjnet.data.types import IGNORE_INDEX
 from tsjnet.evaluation.task_eval import TaskInput, TaskNets, evaluate_inputs, load_task_nets, source_input
+from tsjnet.data.paired import PairDataset
+from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
-from tsjnet.registry.checkpoint import save_fusion_model
+from tsjnet.registry.checkpoint import build_fusion_model, read_checkpoint, save_fusion_model
 from tsjnet.registry.fuse import fuse_pair
 from tsjnet.tasks.detector import detector_checkpoint
 from tsjnet.tasks.inputs import as_rgb
@@ -81,6 +83,14 @@ class FusionJob:
     data_root: Path
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    #: (train, val) pairs to use instead of `data_root`'s split folders, e.g. splits drawn from two datasets.
+    splits: tuple[PairDataset, PairDataset] | None = None
+    #: False: no detector or segmenter is loaded or scored (fusion loss alone; needs w_det = w_seg = 0).
+    task_nets: bool = True
+
+    def open_splits(self) -> tuple[PairDataset, PairDataset]:
+        """The (train, val) pairs of this run."""
+        return self.splits or open_splits(self.data_root)
 
 
 @dataclass
@@ -226,7 +236,7 @@ def task_scores(trainer: Trainer) -> dict[str, float]:
     The rounds strategy's fine-tuned segmenter is for training only: scores use the pretrained one from disk.
     """
     job, model = trainer.job, trainer.model
-    _, val = open_splits(job.data_root)
+    _, val = job.open_splits()
     model.eval()
     segmenter = trainer.judges.segmenter
     if job.params.strategy == "seafusion_rounds":
@@ -263,9 +273,28 @@ def restart_plateau(scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau) -> No
 
 def input_digest(job: FusionJob) -> str:
     """Digest of the data and task-network files; a change invalidates the checkpoint."""
-    train, val = open_splits(job.data_root)
+    train, val = job.open_splits()
     task_files = [detector_checkpoint(job.detector, m) for m in job.detector.modalities] + [Path(job.segmenter.checkpoint)]
-    return file_digest([*record_files(train), *record_files(val), *task_files])
+    task_files = task_files if job.task_nets else []
+    init = [Path(job.params.init_from)] if job.params.init_from else []
+    return file_digest([*record_files(train), *record_files(val), *task_files, *init])
+
+
+def initial_model(job: FusionJob) -> nn.Module:
+    """A fresh network from the registry, or the trained weights of `params.init_from` to fine-tune.
+
+    The start file must hold the very network this run trains (same registry name and factory kwargs), so a
+    fine-tuning run never half-loads another architecture.
+    """
+    params = job.params
+    if params.init_from is None:
+        return create_model(params.model, **job.model_kwargs)
+    state = read_checkpoint(params.init_from)
+    if (state["model"], state["kwargs"]) != (params.model, job.model_kwargs):
+        raise DataError(f"{job.name}: init_from {params.init_from} holds {state['model']!r} with kwargs "
+                        f"{state['kwargs']}, but this run trains {params.model!r} with {job.model_kwargs}; point "
+                        "init_from at a checkpoint of the same model, or set it to null to train from scratch")
+    return build_fusion_model(state["model"], state["kwargs"], state["state_dict"]).train()
 
 
 def build_trainer(job: FusionJob, world: World, task_nets: bool = True) -> Trainer:
@@ -279,7 +308,7 @@ def build_trainer(job: FusionJob, world: World, task_nets: bool = True) -> Train
         raise ValueError(f"{job.name}: a trainer without task networks needs w_det = w_seg = 0, "
                          f"got {params.w_det} and {params.w_seg}")
     seed_everything(job.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-    model = create_model(params.model, **job.model_kwargs).to(world.device)
+    model = initial_model(job).to(world.device)
     step_fn: nn.Module = FusionPass(model, job.loss)
     if world.size > 1:
         step_fn = DistributedDataParallel(step_fn, device_ids=[world.device.index] if world.device.type == "cuda" else None)
@@ -303,9 +332,9 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     """Train (or resume) `job`; rank 0 writes the final model (`params.out`) and metrics (`params.metrics`)."""
     params = job.params
     started = time.perf_counter()
-    trainer = build_trainer(job, world)
+    trainer = build_trainer(job, world, task_nets=job.task_nets)
     torch.manual_seed(job.seed + world.rank)  # each rank draws its own crops
-    train_pairs, val_pairs = open_splits(job.data_root)
+    train_pairs, val_pairs = job.open_splits()
     common = dict(batch_size=params.batch_size, crop=params.crop, world=world, seed=job.seed,
                   num_workers=params.num_workers)
     train_loader = make_loader(train_pairs, train=True, with_boxes=params.w_det > 0, **common)
@@ -350,7 +379,7 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     close_world(world)
     if not world.main:
         return metrics
-    final = {**{k: v for k, v in metrics.items() if k.startswith("val/")}, **task_scores(trainer),
+    final = {**{k: v for k, v in metrics.items() if k.startswith("val/")}, **(task_scores(trainer) if job.task_nets else {}),
              "epochs": params.epochs, "train_seconds": round(time.perf_counter() - started, 1)}
     if log:
         log.metrics({k: v for k, v in final.items() if k.startswith("val_")}, params.epochs)

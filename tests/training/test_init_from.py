@@ -1,0 +1,63 @@
+"""`train.init_from`: a fusion run that starts from trained weights (the shipped real-data model) instead of noise."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.training.fusion_env import make_job, train_section, write_env
+from tsjnet.config.train import TrainParams
+from tsjnet.errors import DataError
+from tsjnet.models.registry import create_model
+from tsjnet.registry.checkpoint import save_fusion_model
+from tsjnet.training.distributed import World
+from tsjnet.training.joint import FusionJob, build_trainer, input_digest
+
+CPU = World(0, 1, torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("init_env")
+    write_env(root)
+    return root
+
+
+def _start_file(root: Path, name: str = "tsjnet_tiny", seed: int = 7) -> Path:
+    torch.manual_seed(seed)
+    return save_fusion_model(root / f"start_{name}_{seed}.pt", create_model(name), name)
+
+
+def _job(root: Path, init_from: Path | None) -> FusionJob:
+    return make_job(root, TrainParams(**train_section(root, w_det=0.0, w_seg=0.0,
+                                                     init_from=str(init_from) if init_from else None)))
+
+
+def test_run_starts_from_the_given_weights(env: Path) -> None:
+    start = _start_file(env)
+    expected = torch.load(start, weights_only=True)["state_dict"]
+    model = build_trainer(_job(env, start), CPU, task_nets=False).model
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
+
+
+def test_without_init_from_the_seeded_random_init_differs(env: Path) -> None:
+    start = torch.load(_start_file(env), weights_only=True)["state_dict"]
+    model = build_trainer(_job(env, None), CPU, task_nets=False).model
+    assert any(not torch.equal(value, start[key]) for key, value in model.state_dict().items())
+
+
+def test_start_file_of_another_model_is_refused_naming_both(env: Path) -> None:
+    other = _start_file(env, "seafusion")
+    with pytest.raises(DataError, match=r"holds 'seafusion'.*trains 'tsjnet_tiny'"):
+        build_trainer(_job(env, other), CPU, task_nets=False)
+
+
+def test_missing_start_file_names_the_path(env: Path) -> None:
+    with pytest.raises(DataError, match="nowhere.pt not found"):
+        build_trainer(_job(env, env / "nowhere.pt"), CPU, task_nets=False)
+
+
+def test_other_start_weights_invalidate_a_resumable_checkpoint(env: Path) -> None:
+    digests = {input_digest(_job(env, _start_file(env, seed=seed))) for seed in (1, 2)}
+    assert len(digests | {input_digest(_job(env, None))}) == 3
