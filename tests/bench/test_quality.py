@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tsjnet.bench.quality import BASELINE, CANDIDATE, REFERENCE, fusion_quality, open_ivf_dev, verdict
+from tsjnet.bench.quality import BASELINE, CANDIDATE, REFERENCE, fusion_quality, open_ivf_dev
 from tsjnet.bench.report import markdown
 from tsjnet.bench.run import run_benchmarks
 from tsjnet.config import Params
@@ -35,39 +35,33 @@ def test_both_networks_take_the_same_steps_and_every_method_has_every_metric(res
     assert rows[REFERENCE]["train_steps"] == 0
     for row in rows.values():
         assert all(math.isfinite(row[metric]) for metric in HEADLINE), row
-        assert row["fuse_pairs_per_second"] > 0
     assert (result["train_pairs"], result["val_pairs"], result["crop"], result["batch_size"]) == (40, 2, "64x64", 2)
 
 
 @pytest.mark.realdata
-def test_verdict_is_recomputed_from_the_metric_means(result: dict[str, Any]) -> None:
-    rows = {row["method"]: row for row in result["methods"]}
-    lite, sea = rows[CANDIDATE], rows[BASELINE]
-    expected = {m: lite[m] <= sea[m] if m in LOWER_IS_BETTER else lite[m] >= sea[m] for m in HEADLINE}
-    assert result["lite_matches_or_beats"] == expected
-    assert result["metrics_won"] == sum(expected.values()) and result["metrics_compared"] == 13
-    assert result["lite_matches_or_beats_seafusion"] == (sum(expected.values()) >= 7)
+def test_verdict_is_counted_from_the_paired_intervals(result: dict[str, Any]) -> None:
+    rows = result["val intervals"]["versus"][CANDIDATE][BASELINE]["metrics"]
+    assert set(rows) == set(HEADLINE) and result["metrics_compared"] == 13
+    for metric, row in rows.items():
+        lower = metric in LOWER_IS_BETTER
+        low, high = (-row["ci_high"], -row["ci_low"]) if lower else (row["ci_low"], row["ci_high"])
+        assert row["verdict"] == ("better" if low > 0 else "worse" if high < 0 else "within noise"), metric
+    better = sum(row["verdict"] == "better" for row in rows.values())
+    assert (result["lite_better"], result["lite_beats_seafusion"]) == (better, better >= 7)
+    assert result["lite_better"] + result["lite_worse"] + result["within_noise"] == 13
 
 
 @pytest.mark.realdata
-def test_markdown_shows_one_row_per_method_and_the_verdict(result: dict[str, Any]) -> None:
+def test_markdown_shows_one_row_per_method_the_intervals_and_the_verdict(result: dict[str, Any]) -> None:
     text = markdown({"machine": "test", "fusion_quality_ivf_dev": result})
-    for method in (CANDIDATE, BASELINE, REFERENCE):
-        assert sum(line.startswith(f"| {method} |") for line in text.splitlines()) == 1
-    headline = "yes" if result["lite_matches_or_beats_seafusion"] else "no"
-    assert f"- lite_matches_or_beats_seafusion: {headline}" in text
-    assert f"- metrics_won: {result['metrics_won']}" in text and "majority" in text
-
-
-def test_ties_match_nan_never_wins_and_the_headline_needs_a_majority() -> None:
-    base = {m: 1.0 for m in HEADLINE}
-    assert verdict(base, base)["metrics_won"] == 13  # every tie is a match
-    worse = {m: (2.0 if m in LOWER_IS_BETTER else 0.5) for m in HEADLINE}
-    assert verdict(worse, base)["metrics_won"] == 0 and not verdict(worse, base)["lite_matches_or_beats_seafusion"]
-    assert verdict(base | {"EN": math.nan}, base)["lite_matches_or_beats"]["EN"] is False
-    six = dict(worse, **{m: 1.0 for m in HEADLINE[:6]})
-    assert not verdict(six, base)["lite_matches_or_beats_seafusion"]
-    assert verdict(six | {HEADLINE[6]: 1.0}, base)["lite_matches_or_beats_seafusion"]
+    # the means row and the interval row; the candidate also has a verdict row against each other method
+    for method, rows in ((CANDIDATE, 4), (BASELINE, 2), (REFERENCE, 2)):
+        assert sum(line.startswith(f"| {method} |") for line in text.splitlines()) == rows
+    headline = "yes" if result["lite_beats_seafusion"] else "no"
+    assert f"- lite_beats_seafusion: {headline}" in text
+    assert f"- lite_better: {result['lite_better']}" in text and "majority" in text
+    assert "#### val intervals: 2 pairs, mean [95% bootstrap CI over pairs]" in text
+    assert f"| {CANDIDATE} | {BASELINE} | {result['lite_better']} | {result['lite_worse']} |" in text
 
 
 def test_missing_ivf_dev_fails_first_naming_the_path_and_the_fix(tmp_path: Path) -> None:

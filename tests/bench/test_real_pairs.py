@@ -20,7 +20,7 @@ def test_shipped_and_pipeline_models_are_compared_on_val_and_test(tmp_path: Path
         same = result[role]["versus"]["pipeline"]["shipped"]
         assert same["within_noise"] == 13 and same["better"] == same["worse"] == 0  # identical weights
     text = markdown({"machine": "test", "real_pairs": result})
-    assert "#### val pairs: 2 pairs" in text and "| pipeline | shipped | 0 | 0 | 13 |" in text
+    assert "#### val: 2 pairs" in text and "| pipeline | shipped | 0 | 0 | 13 |" in text
 
 
 def test_without_a_pipeline_model_only_the_shipped_one_is_scored(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ pairs of ivf-dev (../shared/data/ivf-dev):
 - Scoring: every method fuses the 20 ``dev_val`` pairs at their native 480x640 through `fuse_pair` (the
   serving path) and each headline metric is averaged over those pairs, as `tsjnet evaluate` computes it.
   The untrained ``average`` rule is a reference row.
-- Verdict: see `DEFINITION`.
+- Verdict: see `DEFINITION` (95% bootstrap intervals over the val pairs, `tsjnet.evaluation.comparison`).
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ from tsjnet.config import Params
 from tsjnet.config.train import FusionTrainParams
 from tsjnet.data import PairDataset, open_dataset
 from tsjnet.errors import DataError
-from tsjnet.metrics import fusion_metrics
+from tsjnet.evaluation.comparison import PerImage, compare_methods, score_pairs
 from tsjnet.metrics.evaluate import dataset_mean
 from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 from tsjnet.models.registry import create_model
-from tsjnet.registry.fuse import fuse_pair
 from tsjnet.training.distributed import World
 from tsjnet.training.fusion_data import make_loader
 from tsjnet.training.joint import FusionJob, build_trainer, train_epoch
@@ -47,10 +46,10 @@ CANDIDATE, BASELINE, REFERENCE = "tsjnet_lite", "seafusion", "classical_average"
 TRAIN_NAMES, VAL_NAMES = "splits/dev_train.txt", "splits/dev_val.txt"
 #: Environment variable naming the ivf-dev folder (CLI default and tests), else ../shared/data/ivf-dev.
 IVF_DEV_ENV = "TSJNET_IVF_DEV"
-DEFINITION = (f"{CANDIDATE} matches or beats {BASELINE} on a metric when its mean over the val pairs is >= "
-              f"{BASELINE}'s (<= for the lower-is-better {' and '.join(sorted(LOWER_IS_BETTER))}; an undefined "
-              f"value never wins); the headline holds when that is true for a majority of the "
-              f"{len(HEADLINE_METRICS)} metrics")
+DEFINITION = (f"{CANDIDATE} is better than {BASELINE} on a metric when the 95% bootstrap interval of the paired "
+              f"per-pair difference over the val pairs excludes 0 on the better side (lower is better for "
+              f"{' and '.join(sorted(LOWER_IS_BETTER))}), worse when it excludes 0 on the other side, else within "
+              f"noise; the headline holds when it is better on a majority of the {len(HEADLINE_METRICS)} metrics")
 console = Console(stderr=True)
 
 
@@ -90,30 +89,19 @@ def train(job: FusionJob, batches: list[dict[str, Any]], device: torch.device) -
     return trainer.model.eval(), adam_steps(trainer.optimizer), time.perf_counter() - started
 
 
-def score(model: nn.Module, pairs: PairDataset, label: str) -> dict[str, float]:
-    """Fusion speed and the mean of every headline metric over `pairs`, fused at their native size."""
-    per_pair, seconds = {}, 0.0
-    for record in track(pairs.records, description=f"fuse and score {label}", console=console, transient=True):
-        sample = pairs.load(record)
-        started = time.perf_counter()
-        fused = fuse_pair(model, sample.ir, sample.vi)
-        seconds += time.perf_counter() - started
-        per_pair[record.name] = fusion_metrics(sample.ir, sample.vi, fused)
+def score(model: nn.Module, pairs: PairDataset, label: str) -> tuple[dict[str, float], PerImage]:
+    """The mean of every headline metric over `pairs` (fused at their native size) and the per-pair values behind
+    them (for the intervals); speed is the latency section's to measure."""
+    per_pair = score_pairs(model, pairs, label)
     means = dataset_mean(per_pair)
-    return {"fuse_pairs_per_second": len(per_pair) / seconds, **{metric: means[metric] for metric in HEADLINE_METRICS}}
+    return {metric: means[metric] for metric in HEADLINE_METRICS}, per_pair
 
 
-def matches_or_beats(value: float, baseline: float, lower_is_better: bool) -> bool:
-    """Ties count as a match; NaN compares False, so an undefined value never wins."""
-    return value <= baseline if lower_is_better else value >= baseline
-
-
-def verdict(candidate: Mapping[str, float], baseline: Mapping[str, float]) -> dict[str, Any]:
-    """Per headline metric whether the candidate matches or beats the baseline, how many, and the majority."""
-    wins = {m: matches_or_beats(candidate[m], baseline[m], m in LOWER_IS_BETTER) for m in HEADLINE_METRICS}
-    won = sum(wins.values())
-    return {"lite_matches_or_beats": wins, "metrics_won": won, "metrics_compared": len(wins),
-            "lite_matches_or_beats_seafusion": 2 * won > len(wins)}
+def verdict(comparison: Mapping[str, Any]) -> dict[str, Any]:
+    """Lite against SeAFusion from the paired intervals: how many metrics are better, worse, within noise."""
+    row = comparison["versus"][CANDIDATE][BASELINE]
+    return {"lite_better": row["better"], "lite_worse": row["worse"], "within_noise": row["within_noise"],
+            "metrics_compared": len(HEADLINE_METRICS), "lite_beats_seafusion": row["majority_better"]}
 
 
 def fusion_quality(train_pairs: PairDataset, val_pairs: PairDataset, params: Params, steps: int,
@@ -126,18 +114,19 @@ def fusion_quality(train_pairs: PairDataset, val_pairs: PairDataset, params: Par
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     settings = FusionTrainParams(epochs=1, crop=(crop, crop), w_det=0.0, w_seg=0.0)
     batches = draw_batches(train_pairs, settings, steps, params.seed)
-    rows = []
+    rows, scores = [], {}
     for name in (CANDIDATE, BASELINE):
         console.print(f"fusion quality: training {name} for {steps} steps on {device.type}")
         job = FusionJob(name=name, params=settings.model_copy(update={"model": name}), loss=params.loss,
                         detector=params.detector, segmenter=params.segmenter, data_root=train_pairs.root,
                         seed=params.seed)
         model, taken, seconds = train(job, batches, device)
-        rows.append({"method": name, "train_steps": taken, "train_seconds": seconds, **score(model, val_pairs, name)})
-    rows.append({"method": REFERENCE, "train_steps": 0, "train_seconds": 0.0,
-                 **score(create_model(REFERENCE), val_pairs, REFERENCE)})
-    by_method = {row["method"]: row for row in rows}
+        means, scores[name] = score(model, val_pairs, name)
+        rows.append({"method": name, "train_steps": taken, "train_seconds": seconds, **means})
+    means, scores[REFERENCE] = score(create_model(REFERENCE), val_pairs, REFERENCE)
+    rows.append({"method": REFERENCE, "train_steps": 0, "train_seconds": 0.0, **means})
+    comparison = compare_methods(scores, [CANDIDATE])
     return {"definition": DEFINITION, "device": device.type, "train_pairs": len(train_pairs),
             "val_pairs": len(val_pairs), "crop": f"{crop}x{crop}", "batch_size": settings.batch_size,
-            "lr": settings.lr, "seed": params.seed, "methods": rows,
-            **verdict(by_method[CANDIDATE], by_method[BASELINE])}
+            "lr": settings.lr, "seed": params.seed, "methods": rows, **verdict(comparison),
+            "val intervals": comparison}

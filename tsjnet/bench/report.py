@@ -8,9 +8,6 @@ from typing import Any
 
 from tsjnet.evaluation.comparison import comparison_markdown
 
-#: Sections holding `compare_methods` results per split: rendered as interval tables with verdict counts.
-COMPARISON_SECTIONS = ("real_pairs",)
-
 
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
@@ -27,11 +24,19 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
             *("| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |" for row in rows), ""]
 
 
+def _is_comparison(value: Any) -> bool:
+    """A `tsjnet.evaluation.comparison.compare_methods` result (rendered with its intervals and verdicts)."""
+    return isinstance(value, dict) and "versus" in value
+
+
 def _nested(section: dict[str, Any]) -> list[str]:
-    """A section holding tables of its own: scalars as bullet lines, each row list or mapping as a titled table."""
+    """A section holding tables of its own: scalars as bullet lines, each row list or mapping as a titled table,
+    each method comparison as its interval and verdict tables."""
     lines: list[str] = []
     for key, value in section.items():
-        if isinstance(value, (list, dict)):
+        if _is_comparison(value):
+            lines += ([""] if lines and lines[-1] else []) + [comparison_markdown(value, key)]
+        elif isinstance(value, (list, dict)):
             lines += ([""] if lines and lines[-1] else []) + [f"**{key}**", ""]
             lines += _table(value if isinstance(value, list) else [value])
         else:
@@ -46,10 +51,7 @@ def markdown(results: dict[str, Any]) -> str:
         if section == "machine" or not rows:
             continue
         lines += [f"## {section}", ""]
-        if section in COMPARISON_SECTIONS:
-            lines += [f"- {k}: {_fmt(v)}" for k, v in rows.items() if not isinstance(v, dict)] + [""]
-            lines += [comparison_markdown(v, f"{k} pairs") for k, v in rows.items() if isinstance(v, dict)]
-        elif isinstance(rows, dict) and any(isinstance(v, (list, dict)) for v in rows.values()):
+        if isinstance(rows, dict) and any(isinstance(v, (list, dict)) for v in rows.values()):
             lines += _nested(rows)
         else:
             lines += _table(rows if isinstance(rows, list) else [rows])
