@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,11 @@ from tsjnet.config import ParamsError
 from tsjnet.config.registry import GateParams
 from tsjnet.errors import DataError
 from tsjnet.orchestration import (StageFailed, apply_param_overrides, champion_regressions, environment,
-                                  metrics_tables, pipeline_stages, summary_markdown)
+                                  metrics_tables, pipeline_stages, read_promotion, summary_markdown)
+from tsjnet.registry.gate import decide
+from tsjnet.registry.report import PromotionReport
+
+SSIM_GATE = GateParams(metrics={"ssim": "max"})
 
 
 def test_stage_order_follows_the_dag_and_dvc_yaml_order(tmp_path: Path) -> None:
@@ -48,12 +53,32 @@ def test_metrics_tables_flatten_numbers_and_summary_shows_the_verdict(tmp_path: 
                                                           "passed": True}))
     tables = metrics_tables(tmp_path)
     assert tables == {"validation": {"pairs": 4.0, "checks.failed": 0.0}}
-    promotion = {"model": "tsjnet", "version": "2", "promote": False, "reason": "worse on ssim",
-                 "gate.champion_after": "1"}
-    text = summary_markdown("run", tables, promotion)
+    promotion = PromotionReport.of("tsjnet", "2", decide({"ssim": 0.6}, {"ssim": 0.7}, SSIM_GATE), champion_before="1")
+    text = summary_markdown("run", tables, read_promotion(promotion.write(tmp_path / "promotion.json")))
     assert "tsjnet version 2**: not promoted (champion now: version 1)" in text
     assert "Reason: worse on ssim" in text and "| checks.failed | 0 |" in text
-    assert "No model was registered" in summary_markdown("run", {}, None)
+    assert "No model was registered" in summary_markdown("run", {}, read_promotion(tmp_path / "absent.json"))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"champion_after": None}, r"champion_after: Input should be a valid string"),
+    ({"gate.champion_after": "1"}, r"gate\.champion_after: Extra inputs are not permitted"),  # the old reader's key
+    ({"decision": "maybe"}, r"decision: Input should be 'promoted' or 'rejected'"),
+], ids=["null", "unknown-key", "bad-value"])
+def test_malformed_promotion_report_names_the_file_and_field(tmp_path: Path, change: dict, message: str) -> None:
+    valid = PromotionReport.of("tsjnet", "1", decide({"ssim": 0.7}, None, SSIM_GATE), champion_before=None)
+    path = tmp_path / "promotion.json"
+    path.write_text(json.dumps({**valid.model_dump(mode="json"), **change}))
+    with pytest.raises(DataError, match=f"promotion report {re.escape(str(path))} is malformed.*{message}"):
+        read_promotion(path)
+    path.write_text("{broken")
+    with pytest.raises(DataError, match=f"promotion report {re.escape(str(path))} is malformed.*Invalid JSON"):
+        read_promotion(path)
+
+
+def test_committed_promotion_report_keeps_its_format() -> None:
+    path = Path(__file__).parents[1] / "reports" / "promotion.json"  # written by the register stage, in git
+    assert PromotionReport.read(path).to_json() == path.read_text()
 
 
 def test_champion_regressions_respect_direction_and_tolerance() -> None:

@@ -19,6 +19,7 @@ from tsjnet.config import load_params
 from tsjnet.config.registry import GateParams
 from tsjnet.errors import TsjnetError
 from tsjnet.registry.gate import decide
+from tsjnet.registry.report import PromotionReport
 from tsjnet.tracking import flatten
 
 METRICS_DIR = Path("metrics")
@@ -92,15 +93,9 @@ def metrics_tables(folder: str | Path = METRICS_DIR) -> dict[str, dict[str, floa
     return metrics
 
 
-def read_promotion(path: str | Path) -> dict[str, Any] | None:
-    """The register stage's report (model, version, promote, reason, gate.champion_after, ...), if it ran."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise TsjnetError(f"{path} is not valid JSON ({error}); re-run the register stage") from None
+def read_promotion(path: str | Path) -> PromotionReport | None:
+    """The register stage's report if it ran (None: no file); a malformed one is a `DataError` naming the field."""
+    return PromotionReport.read(path) if Path(path).is_file() else None
 
 
 def _format(value: float) -> str:
@@ -108,17 +103,17 @@ def _format(value: float) -> str:
 
 
 def summary_markdown(title: str, metrics: Mapping[str, Mapping[str, float]],
-                     promotion: Mapping[str, Any] | None) -> str:
+                     promotion: PromotionReport | None) -> str:
     """One Markdown page: the registration verdict, then one metrics table per metrics file."""
     lines = [f"# {title}", ""]
     if promotion is None:
         lines += ["No model was registered (the register stage's report is absent).", ""]
     else:
-        verdict = "promoted to champion" if promotion.get("promote") else "not promoted"
-        lines += [f"**{promotion.get('model', 'model')} version {promotion.get('version')}**: {verdict} "
-                  f"(champion now: version {promotion.get('gate.champion_after')}).", ""]
-        if promotion.get("reason"):
-            lines += [f"Reason: {promotion['reason']}", ""]
+        verdict = "promoted to champion" if promotion.promote else "not promoted"
+        lines += [f"**{promotion.model} version {promotion.version}**: {verdict} "
+                  f"(champion now: version {promotion.champion_after}).", ""]
+        if promotion.reason:
+            lines += [f"Reason: {promotion.reason}", ""]
     if not metrics:
         lines += ["No metrics files were found under metrics/.", ""]
     for name, values in metrics.items():

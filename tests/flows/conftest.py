@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tsjnet.config.registry import GateParams
+from tsjnet.registry.gate import decide
+from tsjnet.registry.report import PromotionReport
+
 OFFLINE_ENV = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
                "PREFECT_UI_ENABLED": "false", "MLFLOW_ENABLE_TELEMETRY": "false"}
 
@@ -53,11 +57,14 @@ FAKE_STAGE_SCRIPT = textwrap.dedent('''
         Path("metrics/fusion.json").write_text(json.dumps({"ssim": 0.71}))
     elif stage == "register":
         Path("reports").mkdir(exist_ok=True)
-        Path("reports/promotion.json").write_text(json.dumps(
-            {"model": "tsjnet", "version": "3", "promote": True, "reason": "better on ssim",
-             "gate.champion_after": "3"}))
+        Path("reports/promotion.json").write_text(__PROMOTION_JSON__)
     print(f"{stage}: done")
 ''')
+
+#: What the fake register stage writes: built by the register stage's own model, so it cannot drift from the
+#: real report (version 3 beats champion 2 on ssim).
+FAKE_PROMOTION = PromotionReport.of(
+    "tsjnet", "3", decide({"ssim": 0.71}, {"ssim": 0.70}, GateParams(metrics={"ssim": "max"})), champion_before="2")
 
 
 def _stage_entry(name: str, deps: list[str], outs: list[str]) -> dict:
@@ -95,7 +102,8 @@ def dvc_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "project"
     root.mkdir()
     Repo.init(str(root), no_scm=True).close()
-    (root / "fake_stage.py").write_text(FAKE_STAGE_SCRIPT)
+    script = FAKE_STAGE_SCRIPT.replace("__PROMOTION_JSON__", repr(FAKE_PROMOTION.to_json()))
+    (root / "fake_stage.py").write_text(script)
     stages = {name: _stage_entry(name, deps, outs) for name, (deps, outs) in FAKE_STAGES.items()}
     (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": stages}, sort_keys=False))
     (root / "params.yaml").write_text(

@@ -11,6 +11,7 @@ import pytest
 
 from tsjnet.config.registry import GateParams, RegisterParams
 from tsjnet.errors import DataError
+from tsjnet.orchestration import read_promotion, summary_markdown
 from tsjnet.registry.gate import decide, read_metrics
 from tsjnet.registry.register import CANDIDATE, CHAMPION, log_fusion_model, promote
 
@@ -88,6 +89,11 @@ def register(checkpoint: Path, name: str, metrics: dict[str, float], report: Pat
     return str(version.version), decision.promote
 
 
+def summary(report: Path) -> str:
+    """The Prefect run summary of the report the register code wrote (the orchestration side of the contract)."""
+    return summary_markdown("run", {}, read_promotion(report))
+
+
 def aliases(name: str) -> dict[str, str]:
     return {alias: str(version) for alias, version in mlflow.MlflowClient().get_registered_model(name).aliases.items()}
 
@@ -103,6 +109,7 @@ def test_promotion_through_the_registry(tracking: str, checkpoint: Path, model_n
     written = json.loads(report.read_text())
     assert written["decision"] == "promoted" and written["champion_before"] == "1" and written["champion_after"] == "2"
     assert written["improvement"]["ssim"] == pytest.approx(0.05) and written["champion"]["ssim"] == 0.70
+    assert f"{model_name} version 2**: promoted to champion (champion now: version 2)" in summary(report)
 
     worse = {**better, "fused_miou": 0.40, "ssim": 0.90}
     assert register(checkpoint, model_name, worse, report) == ("3", False)
@@ -111,6 +118,7 @@ def test_promotion_through_the_registry(tracking: str, checkpoint: Path, model_n
     assert rejected["gate.decision"] == "rejected" and rejected["gate.reason"] == "worse on fused_miou"
     assert float(rejected["metric.fused_miou"]) == 0.40
     assert json.loads(report.read_text())["champion_after"] == "2"
+    assert f"{model_name} version 3**: not promoted (champion now: version 2)" in summary(report)
 
     with pytest.raises(DataError, match=r"candidate lacks gate metric\(s\) \['mse'\]"):
         register(checkpoint, model_name, {"fused_miou": 0.99, "ssim": 0.99}, report)

@@ -10,6 +10,8 @@ module names match them, with the same safety (`load_state_dict_model`).
 from __future__ import annotations
 
 import os
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ from tsjnet.models.registry import create_model, list_models
 CHECKPOINT_KEYS = ("model", "kwargs", "state_dict", "meta")
 #: URI schemes MLflow resolves to a logged model (anything else is a local checkpoint path).
 MLFLOW_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/", "s3://", "http://", "https://")
+#: Where torch's weights-only refusal names the reason (the global or opcode it would not load).
+_WEIGHTS_ONLY_REFUSAL = "WeightsUnpickler error:"
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -30,6 +34,23 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def load_weights_only(path: str | Path, what: str, fix: str) -> Any:
+    """``torch.load(weights_only=True)`` on CPU: tensors and plain containers only, so a tampered file cannot run code.
+
+    Whatever torch refuses (a pickle that would import or call anything, a corrupt or foreign file) becomes a
+    `DataError` "`what` cannot be read (torch's reason); `fix`", where `what` names the file.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:  # torch's refusal: its message advises weights_only=False, so cut it
+        detail = str(error).partition(_WEIGHTS_ONLY_REFUSAL)[2] or str(error)
+        reason = re.split(r"\.\s|\n", detail.strip(), maxsplit=1)[0]
+        raise DataError(f"{what} cannot be read: the weights-only loader refused it ({reason}), nothing in it was "
+                        f"run; {fix}") from None
+    except Exception as error:  # torch raises many types for corrupt or foreign files
+        raise DataError(f"{what} cannot be read ({error}); {fix}") from None
 
 
 def build_fusion_model(name: str, kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor]) -> FusionModel:
@@ -66,11 +87,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"fusion checkpoint {path} not found: run the train stage first (dvc repro train)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for corrupt, foreign or pickled-code files
-        raise DataError(f"fusion checkpoint {path} cannot be read ({error}); re-create it with "
-                        "tsjnet.registry.checkpoint.save_fusion_model") from None
+    state = load_weights_only(path, f"fusion checkpoint {path}",
+                              "re-create it with tsjnet.registry.checkpoint.save_fusion_model")
     missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
     if missing:
         raise DataError(f"fusion checkpoint {path} lacks {missing}: it was not written by save_fusion_model; "
@@ -96,10 +114,7 @@ def load_state_dict_model(name: str, path: str | Path, device: str | torch.devic
     path = Path(path)
     if not path.is_file():
         raise DataError(f"weights file {path} for model {name!r} not found; {fix}")
-    try:
-        state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for corrupt or pickled-code files
-        raise DataError(f"weights file {path} cannot be read ({error}); expected a plain PyTorch state dict") from None
+    state_dict = load_weights_only(path, f"weights file {path}", "expected a plain PyTorch state dict")
     if not isinstance(state_dict, dict):
         raise DataError(f"weights file {path} holds a {type(state_dict).__name__}, not a state dict")
     try:

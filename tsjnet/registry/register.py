@@ -1,30 +1,34 @@
 """Log the trained models to MLflow, register them, set aliases and run the promotion gate.
 
 The fusion model is registered as a pyfunc (`tsjnet.registry.pyfunc`), alias ``candidate``; it becomes
-``champion`` only through the gate (`tsjnet.registry.gate`). The pretrained detector and segmenter are
-registered with the ``mlflow.pytorch`` flavour and aliased ``champion`` directly: they are the frozen
-teachers the fusion model was trained against, not competitors. Every call needs an active MLflow run
-(the register stage opens one with `tsjnet.tracking.stage_run`).
+``champion`` only through the gate (`tsjnet.registry.gate`), which writes `tsjnet.registry.report.PromotionReport`.
+The pretrained detector and segmenter are registered as weights-only teacher files (`tsjnet.registry.teachers`,
+never a pickled module) and aliased ``champion`` directly: they are the frozen teachers the fusion model was
+trained against, not competitors. Every call needs an active MLflow run (the register stage opens one with
+`tsjnet.tracking.stage_run`).
 """
 
 from __future__ import annotations
 
-import json
+import tempfile
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.artifacts
 import mlflow.pyfunc
-import mlflow.pytorch
+from mlflow.entities import LoggedModelStatus
 from mlflow.entities.model_registry import ModelVersion
 from torch import nn
 
 from tsjnet.config.registry import GateParams, RegisterParams
-from tsjnet.errors import TsjnetError
+from tsjnet.errors import DataError, TsjnetError
 from tsjnet.registry.checkpoint import read_checkpoint, resolve_device
 from tsjnet.registry.gate import METRIC_TAG, GateDecision, decide, gate_values, read_metrics
 from tsjnet.registry.pyfunc import CHECKPOINT_ARTIFACT, SIGNATURE, example_input
+from tsjnet.registry.report import PromotionReport
+from tsjnet.registry.teachers import TEACHER_FILE, TeacherCheckpoint
 
 CANDIDATE = "candidate"
 CHAMPION = "champion"
@@ -35,7 +39,7 @@ _REQUIREMENTS = ("mlflow", "torch", "torchvision", "numpy", "pandas", "pillow", 
 
 
 def pip_requirements() -> list[str]:
-    """Pinned requirements of the logged models (explicit: MLflow's inference would re-load the model)."""
+    """Pinned requirements of the logged fusion pyfunc (explicit: MLflow's inference would re-load the model)."""
     return [f"{name}=={package_version(name)}" for name in _REQUIREMENTS]
 
 
@@ -97,56 +101,68 @@ def promote(version: ModelVersion, metrics: dict[str, float], gate: GateParams, 
     decision = decide(metrics, champion_values, gate)
     if decision.promote:
         client.set_registered_model_alias(version.name, CHAMPION, number)
-    before = str(champion.version) if champion else "none"
-    outcome = {
-        "decision": "promoted" if decision.promote else "rejected",
-        "reason": decision.reason,
-        "champion_before": before,
-        "champion_after": number if decision.promote else before,
-    }
+    result = PromotionReport.of(version.name, number, decision, str(champion.version) if champion else None)
+    outcome = result.outcome()
     for key, value in outcome.items():
         client.set_model_version_tag(version.name, number, f"gate.{key}", value)
     mlflow.set_tags({f"gate.{key}": value for key, value in {**outcome, "version": number}.items()})
     mlflow.log_metrics(metrics)
     mlflow.log_metrics({f"gate.improvement.{name}": delta for name, delta in decision.improvement.items()})
-    _write_report(report, {"model": version.name, "version": number, **decision.as_dict(), **outcome})
+    result.write(report)
     return decision
 
 
-def _write_report(path: str | Path, content: dict[str, Any]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(content, indent=2) + "\n")
+def register_task_model(teacher: TeacherCheckpoint, name: str) -> ModelVersion:
+    """Register `teacher` as a new version of `name`, alias ``champion``: one weights-only file, no pickled code.
 
-
-def register_task_model(module: nn.Module, name: str) -> ModelVersion:
-    """Log a pretrained task network with mlflow.pytorch, register it as `name`, alias ``champion``."""
+    Logged as an MLflow LoggedModel whose only artifact is `TEACHER_FILE` (no flavour: nothing MLflow would
+    unpickle or import when loading it); `load_task_model` rebuilds the network from the file's config.
+    """
     _require_run()
-    info = mlflow.pytorch.log_model(module, name=name, registered_model_name=name, serialization_format="pickle",
-                                    pip_requirements=pip_requirements())
-    version = _model_version(name, info.registered_model_version)
+    logged = mlflow.initialize_logged_model(name=name, model_type=f"tsjnet-{teacher.task}")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            file = teacher.save(Path(folder) / TEACHER_FILE)
+            mlflow.MlflowClient().log_model_artifact(logged.model_id, str(file))
+    except BaseException:
+        mlflow.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
+        raise
+    mlflow.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+    version = mlflow.register_model(f"models:/{logged.model_id}", name, tags={"task": teacher.task})
     mlflow.MlflowClient().set_registered_model_alias(name, CHAMPION, str(version.version))
     return version
 
 
 def load_task_model(uri: str, device: str = "auto") -> nn.Module:
-    """A registered teacher (``models:/tsjnet-segmenter@champion``) in eval mode on `device`."""
-    return mlflow.pytorch.load_model(uri, map_location=resolve_device(device)).eval()
+    """A registered teacher (``models:/tsjnet-segmenter@champion``) in eval mode on `device`.
+
+    Only `TEACHER_FILE` is read from the registry, weights-only; a tampered or foreign file is refused with a
+    `DataError` naming it, and versions registered with the pickled ``mlflow.pytorch`` flavour are refused too.
+    """
+    source = f"{uri.rstrip('/')}/{TEACHER_FILE}"
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=folder)) / TEACHER_FILE
+        if not local.is_file():
+            raise DataError(f"{uri} has no {TEACHER_FILE}: it is not a tsjnet teacher, or it was registered by an "
+                            "older tsjnet as a pickled module, which is not loaded; re-register the teachers "
+                            "(dvc repro --force register)")
+        teacher = TeacherCheckpoint.read(local, source=source)
+    return teacher.build().to(resolve_device(device))
 
 
 def register_all(params: RegisterParams) -> dict[str, Any]:
     """The register stage: fusion candidate + gate, then the detector and segmenter teachers."""
-    from tsjnet.tasks.detector import load_detector
-    from tsjnet.tasks.segmenter import load_segmenter
-
-    # Every input is read before anything is registered, so a missing file leaves the registry untouched.
+    # Every input is read (and each teacher rebuilt) before anything is registered, so a missing or bad file
+    # leaves the registry untouched.
     metrics = read_metrics(params.metrics_files)
     gate_values(metrics, params.gate)
-    teachers = [(load_detector(params.detector_checkpoint), params.detector_name),
-                (load_segmenter(params.segmenter_checkpoint), params.segmenter_name)]
+    teachers = [(TeacherCheckpoint.read(params.detector_checkpoint, "detector"), params.detector_name),
+                (TeacherCheckpoint.read(params.segmenter_checkpoint, "segmenter"), params.segmenter_name)]
+    for teacher, _ in teachers:
+        teacher.build()
     version = log_fusion_model(params)
     decision = promote(version, metrics, params.gate, params.report)
-    detector, segmenter = (register_task_model(module, name) for module, name in teachers)
+    detector, segmenter = (register_task_model(teacher, name) for teacher, name in teachers)
     return {
         "fusion": f"{version.name} v{version.version}",
         "promoted": decision.promote,

@@ -30,7 +30,7 @@ def load_checkpoint(path: str | Path, required: tuple[str, ...] = ("model", "con
     if not path.is_file():
         raise DataError(f"checkpoint {path} not found: run the pretraining stage first (dvc repro)")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=True)  # no code runs on load
     except Exception as error:  # torch raises many types for a corrupt or foreign file
         raise DataError(f"checkpoint {path} cannot be read ({error}); delete it and re-run the stage") from None
     missing = [key for key in required if not isinstance(state, dict) or key not in state]
