@@ -11,7 +11,8 @@ from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
 from tsjnet.registry.checkpoint import save_fusion_model
 from tsjnet.training.distributed import World
-from tsjnet.training.joint import FusionJob, build_trainer, input_digest
+from tsjnet.training.fusion_data import make_loader, open_splits
+from tsjnet.training.joint import FusionJob, build_trainer, input_digest, train_epoch
 
 CPU = World(0, 1, torch.device("cpu"))
 
@@ -61,3 +62,23 @@ def test_missing_start_file_names_the_path(env: Path) -> None:
 def test_other_start_weights_invalidate_a_resumable_checkpoint(env: Path) -> None:
     digests = {input_digest(_job(env, _start_file(env, seed=seed))) for seed in (1, 2)}
     assert len(digests | {input_digest(_job(env, None))}) == 3
+
+
+def _norm_stats(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items() if "running_" in k}
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_fine_tuning_keeps_the_start_models_norm_statistics_when_asked(env: Path, freeze: bool) -> None:
+    start = _start_file(env)
+    params = TrainParams(**train_section(env, w_det=0.0, w_seg=0.0, init_from=str(start), freeze_norm=freeze))
+    trainer = build_trainer(make_job(env, params), CPU, task_nets=False)
+    before = _norm_stats(trainer.model)
+    train, _ = open_splits(env / "prepared")
+    loader = make_loader(train, batch_size=2, crop=(64, 64), train=True, world=CPU, seed=0, with_boxes=False)
+    train_epoch(trainer, loader, 0, {"fusion": 1.0, "det": 0.0, "seg": 0.0})
+    after = _norm_stats(trainer.model)
+    unchanged = all(torch.equal(before[k], after[k]) for k in before)
+    assert unchanged == freeze
+    assert any(not torch.equal(a, b) for a, b in zip(torch.load(start, weights_only=True)["state_dict"].values(),
+                                                     trainer.model.state_dict().values()))  # the weights trained

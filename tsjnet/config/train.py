@@ -72,6 +72,8 @@ class FusionTrainParams(Section):
     # A fusion checkpoint (tsjnet.registry.checkpoint format) whose weights start the run instead of a random
     # init: fine-tuning, e.g. from the shipped real-data model (models/pretrained/). Its model must be `model`.
     init_from: str | None = None
+    # With init_from: keep the BatchNorm running statistics of the start model (affine weights still train).
+    freeze_norm: bool = True
 
     @model_validator(mode="after")
     def _task_losses_get_epochs(self) -> "FusionTrainParams":

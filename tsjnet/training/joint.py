@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from rich.progress import track
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from torchvision.utils import make_grid
@@ -155,10 +156,21 @@ def _means(sums: dict[str, float], count: int, world: World) -> dict[str, float]
     return mean_over_ranks({k: v / max(count, 1) for k, v in sums.items()}, world)
 
 
+def train_mode(trainer: Trainer) -> None:
+    """Training mode; a fine-tuning run (`init_from` with `freeze_norm`) keeps every BatchNorm's running statistics
+    those of its start model: batches of another domain (SynthScenes) would otherwise replace the statistics the
+    network was trained with (real pairs) and shift its output there even at a tiny learning rate."""
+    trainer.step_fn.train()
+    if trainer.job.params.init_from and trainer.job.params.freeze_norm:
+        for module in trainer.model.modules():
+            if isinstance(module, _BatchNorm):
+                module.eval()
+
+
 def train_epoch(trainer: Trainer, loader: DataLoader, epoch: int, weights: dict[str, float]) -> dict[str, float]:
     """One pass over the (sharded) training crops; mean of every term over the batches and ranks."""
     params = trainer.job.params
-    trainer.step_fn.train()
+    train_mode(trainer)
     if isinstance(loader.sampler, DistributedSampler):
         loader.sampler.set_epoch(epoch)
     sums: dict[str, float] = {}
