@@ -133,3 +133,13 @@ def test_ablation_not_run_says_why() -> None:
                     "(solo: models/solo.pt not found; run `dvc repro train_solo`)")
     text = render_report(_data(task, ablation=None), Path("reports/evaluation.md"))
     assert "Joint vs fusion-only training: not run (no evaluate.ablation method configured)" in text
+
+
+def test_credits_of_released_weights_are_shown_only_when_given() -> None:
+    task = {"infrared": _scores(0.4, 0.5), "visible": _scores(0.6, 0.3), "tsjnet": _scores(0.7, 0.45)}
+    plain = render_report(_data(task), Path("reports/evaluation.md"))
+    assert "Credits:" not in plain
+    credited = _data(task)
+    credited.credits["seafusion_release"] = "MIT licence, Copyright (c) 2023 Linfeng Tang"
+    text = render_report(credited, Path("reports/evaluation.md"))
+    assert "Credits: seafusion_release: MIT licence, Copyright (c) 2023 Linfeng Tang" in text

@@ -42,6 +42,7 @@ class ReportData:
     figures: list[Path] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # method -> why it was not evaluated
     task_draws: dict[str, Resampled] = field(default_factory=dict)  # input -> scores on the shared bootstrap draws
+    credits: dict[str, str] = field(default_factory=dict)  # method -> the attribution its licence asks for
 
 
 def _number(value: object) -> float:
@@ -178,12 +179,16 @@ def render_report(data: ReportData, report: str | Path) -> str:
     """The report's Markdown; image links are relative to `report`'s folder."""
     report = Path(report)
     lines = ["# Evaluation", "",
-             f"Primary method: **{data.primary}** (its numbers feed the promotion gate). Methods were trained on "
-             f"{data.main_dataset} only; other datasets test generalisation with label-free fusion metrics.", ""]
+             f"Primary method: **{data.primary}** (its numbers feed the promotion gate). The pipeline's methods were "
+             f"trained on {data.main_dataset} (train.init_from: starting from that model's weights); released weights "
+             "are as their authors trained them. Other datasets test generalisation with label-free fusion "
+             "metrics.", ""]
     lines += ["## Verdicts", "", f"On {data.main_dataset} ({data.split} split). {verdict_rule()}", "",
               "- " + beats_single_line(data, "map50", "mAP@0.5"),
               "- " + beats_single_line(data, "miou", "mIoU"),
               "- " + ablation_line(data), ""]
+    if data.credits:
+        lines += ["Credits: " + "; ".join(f"{name}: {credit}" for name, credit in data.credits.items()), ""]
     if data.skipped:
         lines += ["Not evaluated: " + "; ".join(f"{name} ({why})" for name, why in data.skipped.items()), ""]
     lines += _task_section(data, report)

@@ -120,7 +120,8 @@ def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: Detec
         main_dataset=data.name, split=params.split, primary=params.primary, ablation=params.ablation,
         image_counts={name: len(pairs) for name, pairs in datasets.items()}, fusion=fusion, task=task,
         grids=grids, figures=figures, skipped=skipped,
-        task_draws={name: score.resampled for name, score in scores.items() if score.resampled is not None}),
+        task_draws={name: score.resampled for name, score in scores.items() if score.resampled is not None},
+        credits={m.name: m.model.attribution for m in methods if m.model.attribution}),
         params.report)
     return EvaluationResult(gate, fusion, task, [*files, *figures, *grids.values(), report], report)
 
