@@ -180,7 +180,7 @@ def render_report(data: ReportData, report: str | Path) -> str:
     report = Path(report)
     lines = ["# Evaluation", "",
              f"Primary method: **{data.primary}** (its numbers feed the promotion gate). The pipeline's methods were "
-             f"trained on {data.main_dataset} (train.init_from: starting from that model's weights); released weights "
+             f"trained on {data.main_dataset}, from the weights of train.init_from when it is set; released weights "
              "are as their authors trained them. Other datasets test generalisation with label-free fusion "
              "metrics.", ""]
     lines += ["## Verdicts", "", f"On {data.main_dataset} ({data.split} split). {verdict_rule()}", "",
