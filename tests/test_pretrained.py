@@ -9,7 +9,7 @@ import torch
 from tests.pretrain_env import shipped_params
 from tsjnet.config import Params, ParamsError, resolve_params
 from tsjnet.errors import DataError
-from tsjnet.pretrained import pretrain
+from tsjnet.pretrained import model_card, pretrain
 from tsjnet.registry.checkpoint import load_checkpoint_model
 
 
@@ -56,3 +56,9 @@ def test_task_losses_are_refused() -> None:
     with pytest.raises(ParamsError, match="pretrain_fusion.w_det"):
         resolve_params({"pretrain_fusion": {"w_det": 1.0, **{f"{r}_pairs": {"root": ".", "names": "n"}
                                                              for r in ("train", "val", "test")}}})
+
+
+def test_card_renders_the_same_from_its_metrics_file(shipped: tuple[Params, dict]) -> None:
+    params, _ = shipped
+    stored = json.loads(Path(params.pretrain_fusion.metrics).read_text())  # keys sorted on disk
+    assert model_card(stored) == Path(params.pretrain_fusion.card).read_text()

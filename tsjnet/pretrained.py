@@ -10,7 +10,6 @@ and every choice made; test pairs are only scored, once, for the model card, bes
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ from tsjnet.training.fusion_data import file_digest, record_files
 from tsjnet.training.joint import FusionJob, train_fusion
 
 CANDIDATE = "tsjnet"
+#: The splits in the order the card shows them (the metrics file's keys are sorted).
+ROLES = ("train", "val", "test")
 
 
 def open_pairs(source: PairSource, role: str) -> PairDataset:
@@ -61,7 +62,7 @@ def compare_on_splits(models: dict[str, FusionModel], settings: PretrainParams, 
                       splits: dict[str, PairDataset] | None = None) -> dict[str, Any]:
     """Every model scored on the val and test pairs; each candidate against every other model (`compare_methods`)."""
     results = {}
-    for role in ("val", "test"):
+    for role in ROLES[1:]:
         pairs = splits[role] if splits else open_pairs(getattr(settings, f"{role}_pairs"), f"{role}_pairs")
         scores = {name: score_pairs(model, pairs, f"{name} on {role}") for name, model in models.items()}
         results[role] = compare_methods(scores, candidates)
@@ -71,7 +72,7 @@ def compare_on_splits(models: dict[str, FusionModel], settings: PretrainParams, 
 def pretrain(params: Params, device: torch.device) -> dict[str, Any]:
     """Train the model (resuming a killed run), score it and the references on val and test, write the card."""
     settings = section(params)
-    splits = {role: open_pairs(getattr(settings, f"{role}_pairs"), f"{role}_pairs") for role in ("train", "val", "test")}
+    splits = {role: open_pairs(getattr(settings, f"{role}_pairs"), f"{role}_pairs") for role in ROLES}
     job = FusionJob(name="pretrain_fusion", params=settings, loss=params.loss, detector=params.detector,
                     segmenter=params.segmenter, data_root=Path(settings.train_pairs.root), seed=params.seed,
                     splits=(splits["train"], splits["val"]), task_nets=False)
@@ -103,11 +104,11 @@ def model_card(card: dict[str, Any]) -> str:
         f"- Trained at git commit `{card['git_commit']}`, seed {card['seed']}, on CPU "
         f"({card['training']['train_seconds']} s), with the pipeline's fusion trainer and loss (`loss.tsjnet`), "
         "no task losses (the real pairs have boxes but no masks).",
-        "- Use: `tsjnet fuse --model models/pretrained/tsjnet_lite_msrs.pt ...`, or `train.init_from` to fine-tune "
+        f"- Use: `tsjnet fuse --model {card['file']} ...`, or `train.init_from` to fine-tune "
         "(the default pipeline does).",
         "- Data (read in place, never copied; md5 over the files' bytes in order):", "",
         "| split | root | names | pairs | md5 |", "|---|---|---|---:|---|",
-        *[_data_line(role, data) for role, data in card["data"].items()], "",
+        *[_data_line(role, card["data"][role]) for role in ROLES], "",
         "- Settings: " + ", ".join(f"{k}={v}" for k, v in sorted(card["params"].items())
                                    if k in {"epochs", "batch_size", "crop", "lr", "plateau_stalls", "model"}), "",
         "## Fusion quality", "",
@@ -115,8 +116,8 @@ def model_card(card: dict[str, Any]) -> str:
         "means the 95% bootstrap interval of the paired per-pair difference excludes 0 (else \"within noise\"). "
         "`val` chose the settings; `test` was scored once.", "",
     ]
-    for role, result in card["results"].items():
-        lines.append(comparison_markdown(result, f"{role} pairs"))
+    for role in ROLES[1:]:
+        lines.append(comparison_markdown(card["results"][role], f"{role} pairs"))
     if "seafusion_release" in card["references"]:
         lines.append("`seafusion_release`: the weights released by the SeAFusion authors (VIF-Benchmark, MIT licence, "
                      "Copyright (c) 2023 Linfeng Tang), scored on their unstretched output.\n")

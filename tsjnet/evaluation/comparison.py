@@ -79,13 +79,15 @@ def comparison_markdown(result: Mapping[str, Any], title: str) -> str:
     header = "| method | " + " | ".join(HEADLINE_METRICS) + " |"
     lines = [f"#### {title}: {result['pairs']} pairs, mean [95% bootstrap CI over pairs]", "", header,
              "|---|" + "---:|" * len(HEADLINE_METRICS)]
-    lines += [f"| {method} | " + " | ".join(_interval(row[m]) for m in HEADLINE_METRICS) + " |"
-              for method, row in result["means"].items()]
+    candidates = list(result["versus"])  # first, then the others: the same table from a key-sorted JSON copy
+    methods = candidates + [method for method in result["means"] if method not in candidates]
+    lines += [f"| {method} | " + " | ".join(_interval(result["means"][method][m]) for m in HEADLINE_METRICS) + " |"
+              for method in methods]
     lines += ["", "| candidate | vs | better (CI excludes 0) | worse | within noise | mean higher/better | "
               "metrics where better |", "|---|---|---:|---:|---:|---:|---|"]
     for candidate, against in result["versus"].items():
         for other, row in against.items():
-            won = ", ".join(m for m, entry in row["metrics"].items() if entry["verdict"] == "better") or "-"
+            won = ", ".join(m for m in HEADLINE_METRICS if row["metrics"][m]["verdict"] == "better") or "-"
             lines.append(f"| {candidate} | {other} | {row['better']} | {row['worse']} | {row['within_noise']} | "
                          f"{row['mean_wins']} | {won} |")
     return "\n".join(lines) + "\n"
