@@ -35,10 +35,8 @@ def test_every_dvc_yaml_interpolation_names_a_params_yaml_key() -> None:
 
 
 def test_paper_profile_resolves() -> None:
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    raw["profile"] = "paper"
-    params = resolve_params(raw)
-    assert params.profile == "paper"
+    params = load_params(ROOT / "params.yaml", ["profile=paper"])
+    assert (params.profile, params.train.model, params.train.epochs) == ("paper", "tsjnet_paper", 40)
 
 
 def test_unknown_key_is_named() -> None:
@@ -68,9 +66,9 @@ def test_real_source_needs_root() -> None:
         resolve_params({"data": {"source": "msrs"}})
 
 
-def test_unknown_profile() -> None:
-    with pytest.raises(ParamsError, match="profile 'gpu'"):
-        resolve_params({"profile": "gpu"})
+def test_unknown_profile_names_the_ones_there_are() -> None:
+    with pytest.raises(ParamsError, match=r"(?s)profile/gpu.*Profiles: \['cpu', 'paper'\]"):
+        load_params(ROOT / "params.yaml", ["profile=gpu"])
 
 
 def test_override_parsing_and_precedence() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conf_project import write_conf
 from tsjnet.config import ParamsError
 from tsjnet.config.registry import GateParams
 from tsjnet.errors import DataError
@@ -35,15 +36,14 @@ def test_stage_order_follows_the_dag_and_dvc_yaml_order(tmp_path: Path) -> None:
     assert pipeline_stages(tmp_path) == ["ingest", "train", "report", "lint"]
 
 
-def test_overrides_are_written_like_dvc_exp_run_and_validated_first(tmp_path: Path) -> None:
-    path = tmp_path / "params.yaml"
-    path.write_text("# keep me\nprofile: cpu\nseed: 0\nprofiles:\n  small: {seed: 1}\n")
+def test_overrides_are_rendered_like_dvc_exp_run_and_validated_first(tmp_path: Path) -> None:
+    path = write_conf(tmp_path, {"seed": 0}, {"small": {"seed": 1, "train": {"epochs": 2}}})
     assert apply_param_overrides(path, ["seed=5"], profile="small") == ["seed=5", "profile=small"]
-    assert yaml.safe_load(path.read_text())["seed"] == 5 and "# keep me" in path.read_text()
+    assert yaml.safe_load(path.read_text()) == {"seed": 5, "train": {"epochs": 2}, "profile": "small"}
     before = path.read_text()
     with pytest.raises(ParamsError, match="no_such_key"):
-        apply_param_overrides(path, ["no_such_key=1"])
-    with pytest.raises(ParamsError, match="profile 'gpu' is not defined"):
+        apply_param_overrides(path, ["+no_such_key=1"])
+    with pytest.raises(ParamsError, match="profile/gpu"):
         apply_param_overrides(path, profile="gpu")
     assert path.read_text() == before
 

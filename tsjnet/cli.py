@@ -30,11 +30,13 @@ def repro(
     targets: list[str] = typer.Argument(None, help="stages to reproduce (default: the whole pipeline)"),
     params_path: str = typer.Option("params.yaml", "--params"),
     force: bool = typer.Option(False, "--force", help="re-run stages even when up to date"),
+    profile: str = typer.Option(None, "--profile", help="conf/profile/NAME.yaml (default: cpu)"),
+    override: list[str] = typer.Option([], "--set", "-S", help="key.sub=value (Hydra syntax, as dvc exp run -S)"),
 ) -> None:
-    """Run `dvc repro` inside one MLflow parent run (each stage nests under it)."""
+    """Render params.yaml from conf/ (profile, overrides), then `dvc repro` inside one MLflow parent run."""
     from tsjnet.pipeline import repro as run_repro
 
-    run_repro(params_path, targets or [], force)
+    run_repro(params_path, targets or [], force, [*override, *([f"profile={profile}"] if profile else [])])
 
 
 @app.command()

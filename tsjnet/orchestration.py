@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tsjnet.config import load_params
+from tsjnet.config import load_params, render_params
+from tsjnet.config.compose import flatten
 from tsjnet.config.registry import GateParams
 from tsjnet.errors import TsjnetError
 from tsjnet.registry.gate import decide
 from tsjnet.registry.report import PromotionReport
-from tsjnet.tracking import flatten
 
 METRICS_DIR = Path("metrics")
 #: The dataset is pushed to the DVC remote once the last of these stages (present in dvc.yaml) has run.
@@ -59,19 +59,16 @@ def pipeline_stages(root: str | Path = ".") -> list[str]:
 
 def apply_param_overrides(params_path: str | Path, overrides: Sequence[str] = (),
                           profile: str | None = None) -> list[str]:
-    """Write ``key.sub=value`` overrides (and ``profile``) into params.yaml, as `dvc exp run -S` does.
+    """Render params.yaml from conf/ with ``profile`` and ``key.sub=value`` overrides, as `dvc exp run -S` does.
 
-    Writing the file (rather than passing values through the environment) is what keeps dvc.lock honest:
-    DVC sees the changed parameter, re-runs exactly the stages that use it and records the value used.
-    Everything is validated first, so a bad key leaves params.yaml untouched. Returns the changes applied
+    Writing the effective values (rather than passing them through the environment) is what keeps dvc.lock
+    honest: DVC sees each changed parameter, re-runs exactly the stages that use it and records the value used.
+    Everything is validated first, so a bad key leaves params.yaml untouched. Returns the overrides applied
     (hand them to another checkout that must run with the same parameters).
     """
-    from dvc.utils.hydra import apply_overrides
-
     changes = [*overrides, *([f"profile={profile}"] if profile else [])]
     if changes:
-        load_params(params_path, changes)
-        apply_overrides(str(params_path), changes)
+        render_params(params_path, changes)
     return changes
 
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tsjnet.config import load_params
+from rich.console import Console
+
+from tsjnet.config import load_params, render_params
 from tsjnet.errors import TsjnetError
 from tsjnet.tracking import data_hash, pipeline_run
 
@@ -19,10 +21,19 @@ def dvc_env() -> dict[str, str]:
     return env
 
 
-def repro(params_path: str = "params.yaml", targets: list[str] | None = None, force: bool = False) -> None:
-    """Run `dvc repro [targets]` under a parent MLflow run; raise with the failing output's hint."""
+def repro(params_path: str = "params.yaml", targets: list[str] | None = None, force: bool = False,
+          overrides: list[str] | None = None) -> None:
+    """Render params.yaml from conf/ (Hydra ``overrides``, e.g. ``profile=paper``), then run `dvc repro [targets]`
+    under a parent MLflow run; raise with the failing output's hint.
+
+    Rendering first is what `dvc exp run` does too: conf/ is the source, so an edit there is never ignored, and a
+    changed key (including a hand edit of params.yaml, which rendering replaces) is printed.
+    """
     import mlflow
 
+    changed = render_params(params_path, overrides)
+    if changed:
+        Console(stderr=True).print(f"params.yaml rendered from conf/ {overrides or []}: changed {', '.join(changed)}")
     params = load_params(params_path)
     command = [sys.executable, "-m", "dvc", "repro", *(targets or [])] + (["--force"] if force else [])
     with pipeline_run(params):

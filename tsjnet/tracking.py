@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import yaml
 
 from tsjnet.config import Params
+from tsjnet.config.compose import flatten
 from tsjnet.config.tracking import MlflowParams
 
 PARENT_ENV = "TSJNET_PARENT_RUN_ID"
@@ -58,16 +59,6 @@ def data_hash(data_out: str, lock: Path = Path("dvc.lock")) -> str:
             if Path(out.get("path", "")) == Path(data_out):
                 return str(out.get("md5", "unversioned"))
     return "unversioned"
-
-
-def flatten(prefix: str, value: Any) -> dict[str, Any]:
-    """{"a": {"b": 1}} -> {"a.b": 1}: MLflow params are flat."""
-    if isinstance(value, dict):
-        items: dict[str, Any] = {}
-        for key, sub in value.items():
-            items.update(flatten(f"{prefix}.{key}" if prefix else str(key), sub))
-        return items
-    return {prefix: value}
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conf_project import write_conf
 from tsjnet.config.registry import GateParams
 from tsjnet.registry.gate import decide
 from tsjnet.registry.report import PromotionReport
@@ -106,8 +107,7 @@ def dvc_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "fake_stage.py").write_text(script)
     stages = {name: _stage_entry(name, deps, outs) for name, (deps, outs) in FAKE_STAGES.items()}
     (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": stages}, sort_keys=False))
-    (root / "params.yaml").write_text(
-        "# tiny params for the flow tests\nprofile: cpu\nseed: 0\nprofiles:\n  small:\n    seed: 1\n"
-        f"remote:\n  kind: local\n  url: {tmp_path / 'remote'}\n")
+    write_conf(root, {"seed": 0, "remote": {"kind": "local", "url": str(tmp_path / "remote")}},
+               {"small": {"seed": 1}})
     monkeypatch.chdir(root)
     return root

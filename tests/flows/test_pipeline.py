@@ -93,8 +93,7 @@ def test_flow_leaves_dvc_up_to_date_and_reports_metrics(dvc_project: Path, tmp_p
     with Repo(str(dvc_project)) as repo:
         assert repo.status() == {}  # a hand-run `dvc repro` now has nothing to do
     lock = yaml.safe_load((dvc_project / "dvc.lock").read_text())
-    assert lock["stages"]["ingest"]["params"]["params.yaml"]["profile"] == "small"
-    assert "# tiny params" in (dvc_project / "params.yaml").read_text()  # the override kept the file's comments
+    assert lock["stages"]["ingest"]["params"]["params.yaml"] == {"profile": "small", "seed": 1}  # effective values
     assert any((tmp_path / "remote").rglob("*")), "dvc push wrote nothing to the local remote"
 
     parent = mlflow.get_run((dvc_project / "models/tsjnet.pt").read_text())  # the stage saw the parent run id

@@ -29,7 +29,7 @@ class GateParams(Section):
 
 
 class RegisterParams(Section):
-    """`register:` section: the fusion model, the two task teachers, the gate and the serving size limit."""
+    """`register:` section: the fusion model, the two task teachers, the gate and the serving limits."""
 
     model_name: str = "tsjnet"
     checkpoint: str = "models/tsjnet.pt"  # written by the train stage (tsjnet.registry.checkpoint format)
@@ -41,4 +41,7 @@ class RegisterParams(Section):
     metrics_files: list[str] = Field(default_factory=lambda: ["metrics/evaluation.json"], min_length=1)
     gate: GateParams = GateParams()
     max_pixels: int = Field(4096 * 4096, ge=1)  # larger serving requests are refused (HTTP 400)
+    max_rows: int = Field(16, ge=1)  # pairs per serving request; more are refused (HTTP 400)
+    # Request body limit of the scoring server (HTTP 413), set through tsjnet.registry.http_limits: 64 MiB.
+    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1)
     report: str = "reports/promotion.json"
