@@ -1,7 +1,8 @@
 """Things standing on the street, each drawn as an upright billboard at its depth.
 
-Heat follows physics, not looks: people and running cars/bikes are hot whatever their colour, painted street
-furniture sits at ambient temperature. Colour follows looks: clothing may be near-black, cones are orange.
+Heat follows physics, not looks: people and running cars/ridden bikes are hot whatever their colour; painted street
+furniture, parked bikes and (by day, thermal crossover) parked cars sit at ambient temperature. Colour follows
+looks: clothing may be near-black, cones are orange.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from tsjnet.data.synth.canvas import Camera, Canvas, Material, Point
 from tsjnet.data.synth.materials import (
-    BIKE_FRAMES, BLACK, CAR_COLOURS, CLOTHES, CONE_BODIES, DARK_CLOTHES, DARK_CLOTHING_P, GLASS, HAIR,
+    BIKE_FRAMES, BLACK, CAR_COLOURS, CLOTHES, CONE_BODIES, CROSSOVER_P, DARK_CLOTHES, DARK_CLOTHING_P, GLASS, HAIR,
     HEADLIGHT_GLOW, LAMP_GLOW, SAFETY_YELLOW, SKIN, TAILLIGHT_GLOW, TYRE, WHITE, Ambient, grey, pick,
 )
 from tsjnet.data.synth.scenery import ground_quad
@@ -86,11 +87,15 @@ def draw_person(canvas: Canvas, bb: Billboard, rng: np.random.Generator) -> None
     _head(canvas, bb, rng, instance, (0.0, 0.92 * t), 0.065 * t)
 
 
-def draw_bike(canvas: Canvas, bb: Billboard, rng: np.random.Generator) -> None:
-    """A bicycle seen from the side with its rider (bike pixels: class bike; rider: class person)."""
+def draw_bike(canvas: Canvas, bb: Billboard, amb: Ambient, rng: np.random.Generator, ridden: bool = True) -> None:
+    """A bicycle seen from the side, with its rider (bike pixels: class bike; rider: class person) or parked.
+
+    A ridden bike is warm (tyres on the road, the rider's heat); a parked one is metal at air temperature.
+    """
     bike = canvas.new_instance(BIKE)
-    tyre = canvas.part(Material(BIKE, rng.uniform(0.48, 0.58), TYRE, 0.02), bike)
-    frame = canvas.part(Material(BIKE, rng.uniform(0.45, 0.55), pick(rng, BIKE_FRAMES), 0.02), bike)
+    tyre_ir, frame_ir = (rng.uniform(0.48, 0.58), rng.uniform(0.45, 0.55)) if ridden else (amb.road_ir,) * 2
+    tyre = canvas.part(Material(BIKE, tyre_ir, TYRE, 0.02), bike)
+    frame = canvas.part(Material(BIKE, frame_ir, pick(rng, BIKE_FRAMES), 0.02), bike)
     r = 0.34
     rear, front, crank, seat = (-0.52, r), (0.52, r), (0.0, 0.3), (-0.18, 0.9)
     head, handle = (0.38, 0.86), (0.34, 1.02)
@@ -99,6 +104,8 @@ def draw_bike(canvas: Canvas, bb: Billboard, rng: np.random.Generator) -> None:
     tubes = ((rear, crank), (rear, seat), (seat, crank), (crank, head), (seat, head), (head, front), (head, handle))
     for a, b in tubes:
         _bar(canvas, frame, bb, a, b, 0.05)
+    if not ridden:
+        return
     rider, legs, body = _dressed_person(canvas, rng)
     hip, shoulder, knee, pedal = (-0.16, 0.98), (0.08, 1.48), (0.1, 0.68), (0.04, 0.2)
     _bar(canvas, legs, bb, hip, knee, 0.14)
@@ -109,16 +116,22 @@ def draw_bike(canvas: Canvas, bb: Billboard, rng: np.random.Generator) -> None:
 
 
 def draw_car(canvas: Canvas, bb: Billboard, amb: Ambient, rng: np.random.Generator, view: str) -> None:
-    """A car seen from the front (oncoming), the rear, or the side (parked: engine off, cool in IR)."""
+    """A car seen from the front (oncoming), the rear, or the side (parked: engine off, cool in IR).
+
+    By day most parked cars are in thermal crossover (CROSSOVER_P): every part at the road's temperature.
+    """
     instance = canvas.new_instance(CAR)
-    parked = view == "side" and rng.random() < 0.5
-    body_ir = amb.road_ir + 0.07 if parked else rng.uniform(0.5, 0.6)
+    parked = view == "side" and rng.random() < 0.7
+    crossover = parked and not amb.night and rng.random() < CROSSOVER_P
+    warmth = 0.0 if crossover else 1.0  # a parked car's residual heat above the road
+    body_ir = amb.road_ir + 0.07 * warmth if parked else rng.uniform(0.5, 0.6)
     colour = pick(rng, CAR_COLOURS)
     body = canvas.part(Material(CAR, body_ir, colour, 0.04), instance)
-    glass = canvas.part(Material(CAR, amb.road_ir - 0.04, GLASS, 0.03), instance)
-    tyre = canvas.part(Material(CAR, amb.road_ir + 0.05 if parked else rng.uniform(0.68, 0.76), TYRE, 0.02), instance)
-    engine = canvas.part(Material(CAR, amb.road_ir + 0.09 if parked else rng.uniform(0.8, 0.88), colour, 0.04),
-                         instance)
+    glass = canvas.part(Material(CAR, amb.road_ir - 0.04 * warmth, GLASS, 0.03), instance)
+    tyre = canvas.part(Material(CAR, amb.road_ir + 0.05 * warmth if parked else rng.uniform(0.68, 0.76), TYRE, 0.02),
+                       instance)
+    engine = canvas.part(Material(CAR, amb.road_ir + 0.09 * warmth if parked else rng.uniform(0.8, 0.88), colour,
+                                  0.04), instance)
     lit = not parked and amb.night
     head_light = canvas.part(Material(CAR, 0.62, (0.85, 0.85, 0.8), 0.0, HEADLIGHT_GLOW if lit else (0.0,) * 3),
                              instance)

@@ -14,7 +14,7 @@ from tsjnet.data.synth.actors import (
     Billboard, draw_bike, draw_car, draw_car_stop, draw_cone, draw_guardrail, draw_lamp, draw_person, draw_tree,
 )
 from tsjnet.data.synth.canvas import Camera, Canvas, Material
-from tsjnet.data.synth.materials import Ambient, sample_ambient
+from tsjnet.data.synth.materials import PARKED_BIKE_P, Ambient, sample_ambient
 from tsjnet.data.synth.scenery import LANE_WIDTH, Road, paint_bump, paint_buildings, paint_ground, sample_road
 
 Actor = tuple[float, Callable[[], None]]  # (depth, draw); drawn in decreasing depth
@@ -53,14 +53,15 @@ def _road_users(canvas: Canvas, cam: Camera, road: Road, amb: Ambient, rng: np.r
     for _ in range(count()):
         lane = int(rng.integers(lanes))
         x = road.left + (lane + 0.5) * (road.right - road.left) / lanes + rng.normal(0.0, 0.2)
-        view = "side" if rng.random() < 0.2 else ("front" if x < -1.0 and rng.random() < 0.8 else "rear")
+        view = "side" if rng.random() < 0.35 else ("front" if x < -1.0 and rng.random() < 0.8 else "rear")
         d = _log_uniform(rng, 10.0 if view == "side" else 6.0, 70.0)
         actors.append((d, partial(draw_car, canvas, _billboard(cam, x, d, rng), amb, rng, view)))
     for _ in range(count()):
+        ridden = rng.random() >= PARKED_BIKE_P  # parked bikes stand on the sidewalk
         edge = road.right - 1.0 if rng.random() < 0.5 else road.left + 1.0
-        x = _sidewalk_x(rng, road) if rng.random() < 0.3 else edge + rng.normal(0.0, 0.3)
+        x = _sidewalk_x(rng, road) if not ridden or rng.random() < 0.3 else edge + rng.normal(0.0, 0.3)
         d = _log_uniform(rng, 5.0, 40.0)
-        actors.append((d, partial(draw_bike, canvas, _billboard(cam, x, d, rng), rng)))
+        actors.append((d, partial(draw_bike, canvas, _billboard(cam, x, d, rng), amb, rng, ridden)))
     return actors
 
 

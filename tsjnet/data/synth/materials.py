@@ -38,6 +38,11 @@ LAMP_GLOW: RGB = (1.4, 1.2, 0.8)
 WINDOW_GLOW: RGB = (0.35, 0.28, 0.15)
 # Share of people dressed in near-black: the ones night VIS loses and IR keeps.
 DARK_CLOTHING_P = 0.4
+# The objects only VIS shows. Thermal crossover: by day a parked car's sun-soaked body, cold engine and tyres sit
+# at the road's temperature, so IR loses it while its paint stays plain to see. Parked bicycles (no rider) are
+# metal at air temperature day and night.
+CROSSOVER_P = 0.85         # parked cars by day that IR cannot tell from the road
+PARKED_BIKE_P = 0.5        # bicycles standing without a rider
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ NIGHT_EXPOSURE = (0.03, 0.07)  # share of daylight reaching the sensor at night 
 # and how much of it flat ground returns (grazing incidence) - why dark clothes vanish against the road.
 HEADLIGHT_PEAK, HEADLIGHT_REACH, HEADLIGHT_SPREAD, GROUND_RETURN = (0.5, 0.9), 15.0, 0.35, 0.2
 GLARE_FLOOR = 0.6  # only lights brighter than this (headlights, lamps, tail lights) bloom; lit windows do not
+# Smoke by day (a fire, a smoke grenade, exhaust): VIS sees a grey veil, long-wave IR sees through it, so people
+# and cars inside it are IR-only objects in daylight. Share of day scenes, peak opacity range, grey level.
+SMOKE_P, SMOKE_OPACITY, SMOKE_GREY = 0.35, (0.95, 1.0), (0.62, 0.8)
 
 
 @dataclass
@@ -78,8 +81,20 @@ def sun_shadows(canvas: Canvas, tables: Tables, rng: np.random.Generator) -> np.
     return factor
 
 
+def smoke_veil(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) opacity of one smoke plume: a soft-edged, lumpy blob around street level."""
+    height, width = shape
+    cy, cx = rng.uniform(0.45, 0.8) * height, rng.uniform(0.15, 0.85) * width
+    ry, rx = rng.uniform(0.25, 0.45) * height, rng.uniform(0.2, 0.4) * width
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    blob = np.exp(-(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2) ** 2)
+    lumps = np.clip(1.0 + 0.25 * smooth_field(rng, shape, cells=6), 0.0, None)
+    return np.clip(rng.uniform(*SMOKE_OPACITY) * blob * lumps, 0.0, 1.0).astype(np.float32)
+
+
 def render_vis(canvas: Canvas, tables: Tables, rng: np.random.Generator, night: bool) -> Rendering:
-    """Textured albedo under daylight; at night dim ambient light plus ego headlights, glowing lamps, glare, noise."""
+    """Textured albedo under daylight (sometimes through smoke); at night dim ambient light plus ego headlights,
+    glowing lamps, glare; then noise."""
     shape, parts = canvas.shape, canvas.parts
     albedo = tables.rgb[parts]
     albedo *= (1.0 + tables.texture[parts] * rng.standard_normal(shape, dtype=np.float32))[..., None]
@@ -91,6 +106,9 @@ def render_vis(canvas: Canvas, tables: Tables, rng: np.random.Generator, night: 
     else:
         light *= sun_shadows(canvas, tables, rng)
     clean = albedo * light[..., None]
+    if not night and rng.random() < SMOKE_P:
+        veil = smoke_veil(rng, shape)[..., None]
+        clean = (1.0 - veil) * clean + veil * rng.uniform(*SMOKE_GREY)
     if night:
         glow = tables.glow[parts]
         if glow.any():

@@ -7,6 +7,8 @@ and a fixed minimum. That is what makes "infrared", "visible" and "fusion" box s
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 from scipy import ndimage
 
@@ -63,3 +65,13 @@ def modality_boxes(instances: np.ndarray, instance_seg: dict[int, int],
         if seen:
             rows["fusion"].append(row)
     return {name: np.asarray(r, np.float32).reshape(-1, 5) for name, r in rows.items()}
+
+
+def who_sees(boxes: dict[str, np.ndarray]) -> Counter[str]:
+    """Objects of one scene counted as seen by "both" sensors, "infrared_only" or "visible_only".
+
+    A row of `modality_boxes` is the same in every modality that sees the object, so rows match exactly.
+    """
+    infrared, visible = ({tuple(row) for row in boxes[m].tolist()} for m in ("infrared", "visible"))
+    return Counter({"both": len(infrared & visible), "infrared_only": len(infrared - visible),
+                    "visible_only": len(visible - infrared)})
