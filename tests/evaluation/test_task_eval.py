@@ -1,4 +1,4 @@
-"""Task scoring against the one truth (fusion boxes, masks), with stand-in networks whose answers are known."""
+"""Task scoring against the one truth (IR + VIS boxes merged, masks), with stand-in networks whose answers are known."""
 
 from __future__ import annotations
 
@@ -73,11 +73,22 @@ def test_scores_against_fusion_boxes_and_masks(tiny: TinySetup) -> None:
 
 def test_missing_truth_names_the_pair_and_the_stage(tiny: TinySetup) -> None:
     sample = next(iter(open_dataset("msrs", tiny.data_root, "test")))
-    sample.boxes.pop("fusion")
-    expected = rf"pair '{sample.name}' has no detection_labels/fusion/ .*dvc repro pseudolabel"
+    sample.boxes.pop("visible")
+    expected = rf"pair '{sample.name}' has no detection_labels/visible/ .*union of the infrared and visible.*dvc repro"
     with pytest.raises(DataError, match=expected):
         truth(sample, tiny.data_root / "x.png")
     sample = next(iter(open_dataset("msrs", tiny.data_root, "test")))
     sample.mask = None
     with pytest.raises(DataError, match="no Segmentation_labels mask; run the pseudolabel"):
         truth(sample, tiny.data_root / "x.png")
+
+
+def test_truth_is_the_union_of_ir_and_vis_boxes_with_duplicates_merged(tiny: TinySetup) -> None:
+    sample = next(iter(open_dataset("msrs", tiny.data_root, "test")))
+    person_ir = [0.0, 10.0, 10.0, 30.0, 50.0]
+    sample.boxes = {"infrared": np.array([person_ir], np.float32),
+                    "visible": np.array([[0.0, 11.0, 10.0, 31.0, 50.0],  # the same person (IoU > 0.5): merged
+                                         [2.0, 40.0, 5.0, 60.0, 20.0]], np.float32),  # a car only VIS shows
+                    "fusion": np.zeros((0, 5), np.float32)}  # drawn on some fused image: not the truth
+    boxes, _ = truth(sample, tiny.data_root / "x.png")
+    assert sorted(map(tuple, boxes.tolist())) == sorted([tuple(person_ir), (2.0, 40.0, 5.0, 60.0, 20.0)])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tsjnet.data.types import DET_CLASSES, SEG_CLASSES
 from tsjnet.evaluation.summary import best_source
-from tsjnet.evaluation.task_eval import TASK_RESAMPLES, TRUTH_BOXES
+from tsjnet.evaluation.task_eval import TASK_RESAMPLES, TRUTH_NAME
 from tsjnet.metrics.bootstrap import LEVEL, N_RESAMPLES, Interval, Resampled, verdict
 from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 
@@ -152,8 +152,8 @@ def _task_section(data: ReportData, report: Path) -> list[str]:
     headline = {row: {key: Interval.read(metrics, key) for key, _ in TASK_COLUMNS} for row, metrics in rows.items()}
     lines = [f"## Task-driven evaluation ({data.main_dataset}, {data.split} split, "
              f"{data.image_counts[data.main_dataset]} images)", "",
-             f"Every input is scored against the same truth: the **{TRUTH_BOXES}** boxes (the union of the objects "
-             "visible in either modality) and the segmentation masks. IR and VIS images go through their own "
+             f"Every input is scored against the same truth: the **{TRUTH_NAME}** (the objects present in the "
+             "scene, whichever sensor shows them) and the segmentation masks. IR and VIS images go through their own "
              "modality's detector, fused images through the fusion detector (params detector.fusion_detector); one "
              "segmenter judges all inputs (IR as gray RGB). A single modality therefore loses the objects it cannot "
              "show, which is what fusion is meant to recover. mIoU includes the background class (headline), as "
