@@ -3,8 +3,9 @@
 #
 # Everything comes from the environment, so no secret is ever on a command line (`ps`), in this file or
 # in a log (see mlflow/README.md):
-#   MLFLOW_BACKEND_STORE_URI      required, e.g. postgresql://mlflow@db:5432/mlflow (password in PGPASSWORD
-#                                 or ~/.pgpass) or sqlite:////srv/mlflow/mlflow.db
+#   MLFLOW_BACKEND_STORE_URI      required, e.g. postgresql://mlflow@db:5432/mlflow (no password in it) or
+#                                 sqlite:////srv/mlflow/mlflow.db
+#   PGPASSWORD (or ~/.pgpass, PGPASSFILE), PGSSLMODE ...: read by libpq (psycopg2) only
 #   MLFLOW_ARTIFACTS_DESTINATION  required, e.g. s3://tsjnet-mlflow/artifacts
 #   MLFLOW_S3_ENDPOINT_URL        S3-compatible endpoint (MinIO, Ceph ...); unset for AWS S3
 #   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), AWS_DEFAULT_REGION: read by boto3 only
