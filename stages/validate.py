@@ -7,7 +7,7 @@ import time
 import mlflow
 
 from tsjnet.config import load_params
-from tsjnet.data.validate import METRICS_PATH, validate_dataset, write_outputs
+from tsjnet.data.validate import validate_dataset, write_outputs
 from tsjnet.errors import DataError
 from tsjnet.stage import run_stage
 from tsjnet.tracking import stage_run
@@ -19,7 +19,7 @@ def main(params_path: str = "params.yaml") -> None:
     started = time.perf_counter()
     with stage_run("validate", params, sections=("validate",)):
         result = validate_dataset(params.data.manifest, params.data.out, params.validate_.max_box_fraction_outside)
-        write_outputs(result, params.validate_.report, METRICS_PATH)
+        write_outputs(result, params.validate_.report, params.validate_.metrics)
         mlflow.log_artifact(params.validate_.report)
         mlflow.set_tag("validation", "passed" if result.passed else "failed")
     if not result.passed:

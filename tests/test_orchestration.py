@@ -11,15 +11,15 @@ import pytest
 import yaml
 
 from tests.conf_project import write_conf
+from tests.params import conf_values, section
 from tsjnet.config import ParamsError
-from tsjnet.config.registry import GateParams
 from tsjnet.errors import DataError
 from tsjnet.orchestration import (StageFailed, apply_param_overrides, champion_regressions, environment,
                                   metrics_tables, pipeline_stages, read_promotion, summary_markdown)
 from tsjnet.registry.gate import decide
 from tsjnet.registry.report import PromotionReport
 
-SSIM_GATE = GateParams(metrics={"ssim": "max"})
+SSIM_GATE = section("register.gate", metrics={"ssim": "max"})
 
 
 def test_stage_order_follows_the_dag_and_dvc_yaml_order(tmp_path: Path) -> None:
@@ -37,9 +37,9 @@ def test_stage_order_follows_the_dag_and_dvc_yaml_order(tmp_path: Path) -> None:
 
 
 def test_overrides_are_rendered_like_dvc_exp_run_and_validated_first(tmp_path: Path) -> None:
-    path = write_conf(tmp_path, {"seed": 0}, {"small": {"seed": 1, "train": {"epochs": 2}}})
+    path = write_conf(tmp_path, {"seed": 0}, {"small": {"seed": 1, "train": {"epochs": 12}}})
     assert apply_param_overrides(path, ["seed=5"], profile="small") == ["seed=5", "profile=small"]
-    assert yaml.safe_load(path.read_text()) == {"seed": 5, "train": {"epochs": 2}, "profile": "small"}
+    assert yaml.safe_load(path.read_text()) == conf_values({"seed": 5, "train": {"epochs": 12}, "profile": "small"})
     before = path.read_text()
     with pytest.raises(ParamsError, match="no_such_key"):
         apply_param_overrides(path, ["+no_such_key=1"])
@@ -82,7 +82,7 @@ def test_committed_promotion_report_keeps_its_format() -> None:
 
 
 def test_champion_regressions_respect_direction_and_tolerance() -> None:
-    gate = GateParams(metrics={"ssim": "max", "loss": "min"})
+    gate = section("register.gate", metrics={"ssim": "max", "loss": "min"})
     promoted = {"ssim": 0.70, "loss": 0.20}
     assert champion_regressions({"ssim": 0.71, "loss": 0.19}, promoted, gate) == []
     lines = champion_regressions({"ssim": 0.65, "loss": 0.30}, promoted, gate)

@@ -16,7 +16,8 @@ from typing import Any
 import torch
 
 from tsjnet.config import Params
-from tsjnet.config.train import PairSource, PretrainParams
+from tsjnet.config.data import PairSource
+from tsjnet.config.train import PretrainParams
 from tsjnet.data import PairDataset, open_dataset
 from tsjnet.errors import DataError
 from tsjnet.evaluation.comparison import compare_methods, comparison_markdown, score_pairs
@@ -45,13 +46,6 @@ def open_pairs(source: PairSource, role: str) -> PairDataset:
     return pairs
 
 
-def section(params: Params) -> PretrainParams:
-    """`pretrain_fusion:` of params.yaml, which this command cannot run without."""
-    if params.pretrain_fusion is None:
-        raise DataError("params.yaml has no pretrain_fusion: section; add it (see README 'Shipped model')")
-    return params.pretrain_fusion
-
-
 def reference_models(settings: PretrainParams, device: torch.device) -> dict[str, FusionModel]:
     """The reference methods whose files are here (an optional one without its file is left out, with a warning)."""
     specs, _ = split_available(settings.references)
@@ -71,7 +65,7 @@ def compare_on_splits(models: dict[str, FusionModel], settings: PretrainParams, 
 
 def pretrain(params: Params, device: torch.device) -> dict[str, Any]:
     """Train the model (resuming a killed run), score it and the references on val and test, write the card."""
-    settings = section(params)
+    settings = params.pretrain_fusion
     splits = {role: open_pairs(getattr(settings, f"{role}_pairs"), f"{role}_pairs") for role in ROLES}
     job = FusionJob(name="pretrain_fusion", params=settings, loss=params.loss, detector=params.detector,
                     segmenter=params.segmenter, data_root=Path(settings.train_pairs.root), seed=params.seed,

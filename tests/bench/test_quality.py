@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests.params import make_params
 from tsjnet.bench.quality import BASELINE, CANDIDATE, REFERENCE, fusion_quality, open_ivf_dev
 from tsjnet.bench.report import markdown
 from tsjnet.bench.run import run_benchmarks
-from tsjnet.config import Params
 from tsjnet.data import PairDataset
 from tsjnet.errors import DataError
 
@@ -23,7 +23,7 @@ def result(ivf_dev: Path) -> dict[str, Any]:
     train, val = open_ivf_dev(ivf_dev / "MSRS")
     assert (len(train), len(val)) == (40, 20)
     assert not {r.name for r in train.records} & {r.name for r in val.records}
-    return fusion_quality(train, PairDataset(val.root, val.records[:2]), Params(), steps=2, crop=64)
+    return fusion_quality(train, PairDataset(val.root, val.records[:2]), make_params(), steps=2, crop=64)
 
 
 @pytest.mark.realdata

@@ -15,6 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.params import section, write_params
 from tsjnet.config import ParamsError
 from tsjnet.config.data import RemoteParams
 from tsjnet.data.remote import REMOTE_NAME, configure_remote, remote
@@ -50,7 +51,7 @@ def dvc_repo(tmp_path: Path) -> Path:
 
 
 def test_local_remote_is_stored_relative_to_dvc_dir(dvc_repo: Path) -> None:
-    configure_remote(RemoteParams(kind="local", url="../store"), dvc_repo, env={})
+    configure_remote(section("remote", kind="local", url="../store"), dvc_repo, env={})
     config = _read_config(dvc_repo / ".dvc" / "config")
     assert config[f"'remote \"{REMOTE_NAME}\"'"]["url"] == "../../store"
     assert config["core"]["remote"] == REMOTE_NAME
@@ -59,31 +60,32 @@ def test_local_remote_is_stored_relative_to_dvc_dir(dvc_repo: Path) -> None:
 
 def test_s3_endpoint_from_env_is_machine_local_and_secrets_never_written(dvc_repo: Path) -> None:
     env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ACCESS_KEY_ID": "me"}
-    configure_remote(RemoteParams(kind="s3", url="s3://bucket/dvc"), dvc_repo, env=env)
-    section = f"'remote \"{REMOTE_NAME}\"'"
+    configure_remote(section("remote", kind="s3", url="s3://bucket/dvc"), dvc_repo, env=env)
+    block = f"'remote \"{REMOTE_NAME}\"'"
     shared = _read_config(dvc_repo / ".dvc" / "config")
     local = _read_config(dvc_repo / ".dvc" / "config.local")
-    assert dict(shared[section]) == {"url": "s3://bucket/dvc"}
-    assert dict(local[section]) == {"endpointurl": "http://127.0.0.1:9"}
+    assert dict(shared[block]) == {"url": "s3://bucket/dvc"}
+    assert dict(local[block]) == {"endpointurl": "http://127.0.0.1:9"}
     for path in (dvc_repo / ".dvc").glob("config*"):
-        assert SECRET not in path.read_text() and "me" not in dict(_read_config(path).items(section)).values()
+        assert SECRET not in path.read_text() and "me" not in dict(_read_config(path).items(block)).values()
 
     # Switching to a fixed endpoint in params moves it to the shared config and drops the stale local one.
-    fixed = RemoteParams(kind="s3", url="s3://bucket/dvc", endpoint_url="http://minio:9000")
+    fixed = section("remote", kind="s3", url="s3://bucket/dvc", endpoint_url="http://minio:9000")
     configure_remote(fixed, dvc_repo, env=env)
-    assert _read_config(dvc_repo / ".dvc" / "config")[section]["endpointurl"] == "http://minio:9000"
-    assert section not in _read_config(dvc_repo / ".dvc" / "config.local")
+    assert _read_config(dvc_repo / ".dvc" / "config")[block]["endpointurl"] == "http://minio:9000"
+    assert block not in _read_config(dvc_repo / ".dvc" / "config.local")
 
 
-@pytest.mark.parametrize("params", [RemoteParams(kind="s3", url="../folder"), RemoteParams(kind="s3", url="s3://"),
-                                    RemoteParams(kind="local", url="s3://bucket/x")])
+@pytest.mark.parametrize("params", [section("remote", kind="s3", url="../folder"),
+                                    section("remote", kind="s3", url="s3://"),
+                                    section("remote", kind="local", url="s3://bucket/x")])
 def test_inconsistent_kind_and_url_are_rejected(dvc_repo: Path, params: RemoteParams) -> None:
     with pytest.raises(ParamsError, match="remote.url"):
         configure_remote(params, dvc_repo, env={})
 
 
 def test_remote_command_reads_params_next_to_the_repo(dvc_repo: Path) -> None:
-    (dvc_repo / "params.yaml").write_text("remote:\n  kind: local\n  url: ../from-params\n")
+    write_params(dvc_repo / "params.yaml", {"remote": {"kind": "local", "url": "../from-params"}})
     app = typer.Typer()
     app.command()(remote)
     result = CliRunner().invoke(app, ["--params", str(dvc_repo / "params.yaml"), "--set", "remote.url=../overridden"])
@@ -94,7 +96,7 @@ def test_remote_command_reads_params_next_to_the_repo(dvc_repo: Path) -> None:
 
 def test_not_a_dvc_repo(tmp_path: Path) -> None:
     with pytest.raises(TsjnetError, match="dvc init"):
-        configure_remote(RemoteParams(), tmp_path, env={})
+        configure_remote(section("remote"), tmp_path, env={})
 
 
 def _free_port() -> int:
@@ -122,7 +124,7 @@ def test_push_pull_round_trip_through_s3(dvc_repo: Path) -> None:
                "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint, "DVC_NO_ANALYTICS": "1"}
         boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
                      aws_secret_access_key=SECRET).create_bucket(Bucket="tsjnet-data")
-        configure_remote(RemoteParams(kind="s3", url="s3://tsjnet-data/dvc"), dvc_repo, env=env)
+        configure_remote(section("remote", kind="s3", url="s3://tsjnet-data/dvc"), dvc_repo, env=env)
 
         data = dvc_repo / "data"
         (data / "ir").mkdir(parents=True)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from tests.params import section
 from tsjnet.config.data import SynthParams
 from tsjnet.data.msrs import open_msrs
-from tsjnet.data.synth.visibility import instance_boxes
-from tsjnet.data.synthscenes import SPLITS, Synthesized, generate_sample, is_night, synthesize, write_synthscenes
+from tsjnet.data.synth.visibility import instance_boxes, who_sees
+from tsjnet.data.synthscenes import (
+    SPLITS, Synthesized, complementarity_readme, generate_sample, is_night, synthesize, write_synthscenes,
+)
 from tsjnet.data.types import MODALITIES, NUM_SEG_CLASSES, SEG_TO_DET
 
 DET_TO_SEG = {det: seg for seg, det in SEG_TO_DET.items()}
@@ -177,9 +181,28 @@ def test_writer_is_byte_deterministic_and_readable_as_msrs(tmp_path: Path) -> No
 
 
 def test_generation_is_fast() -> None:
-    params = SynthParams()
+    params = section("data.synth")
     generate_sample(0, "train", params)
     start = time.perf_counter()
     for index in range(5):
         generate_sample(index, "train", params)
     assert (time.perf_counter() - start) / 5 < 0.2, "a 192x256 scene should take well under 50 ms on a free core"
+
+
+def test_each_sensor_alone_shows_objects_the_other_misses() -> None:
+    """Two-way complementarity: IR-only (dark clothes at night, smoke by day) AND VIS-only (thermal crossover,
+    parked bikes) objects, in shares that let fusion gain on detection over either sensor."""
+    scenes = [synthesize(np.random.default_rng([11, i]), 192, 256, i % 2 == 1, 6) for i in range(60)]
+    seen = sum((who_sees(s.boxes) for s in scenes), Counter())
+    total = sum(seen.values())
+    assert seen["infrared_only"] >= 0.12 * total and seen["visible_only"] >= 0.08 * total, seen
+    day = sum((who_sees(s.boxes) for s in scenes[0::2]), Counter())
+    assert day["visible_only"] > day["infrared_only"] > 0, day  # smoke hides some people from VIS by day
+
+
+def test_readme_states_the_shares_of_the_written_boxes(tmp_path: Path) -> None:
+    write_synthscenes(tmp_path, TINY, progress=False)
+    on_disk = {split: sum((who_sees(sample.boxes) for sample in open_msrs(tmp_path, split)), Counter())
+               for split in SPLITS}
+    assert sum(sum(c.values()) for c in on_disk.values()) > 0
+    assert (tmp_path / "README.md").read_text() == complementarity_readme(on_disk)

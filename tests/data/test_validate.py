@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import TINY_H, TINY_W
-from tsjnet.config.data import DataParams
+from tests.params import section
 from tsjnet.data.ingest import materialise
 from tsjnet.data.manifest import build_manifest, read_manifest, write_manifest
 from tsjnet.data.types import PairRecord
@@ -23,8 +23,8 @@ from tsjnet.errors import DataError
 @pytest.fixture
 def ingested(tmp_path: Path, tmp_msrs: Path) -> tuple[Path, Path]:
     """(manifest, data root) of the tiny MSRS tree ingested into tmp_path."""
-    data = DataParams(source="msrs", root=str(tmp_msrs), out=str(tmp_path / "ingested"),
-                      manifest=str(tmp_path / "manifest.csv"))
+    data = section("data", source="msrs", root=str(tmp_msrs), out=str(tmp_path / "ingested"),
+                   manifest=str(tmp_path / "manifest.csv"))
     records = materialise(data, progress=False)
     write_manifest(build_manifest(records, data.out, progress=False), data.manifest)
     return Path(data.manifest), Path(data.out)

@@ -10,7 +10,8 @@ import yaml
 from mlflow import MlflowClient
 
 from flows.evaluate_champion import evaluate_champion
-from tsjnet.config import load_params
+from tests.params import merge
+from tsjnet.config import Params, load_params
 from tsjnet.orchestration import GateFailed
 from tsjnet.tracking import configure
 
@@ -31,9 +32,9 @@ out.mkdir(parents=True, exist_ok=True)
 def champion(dvc_project: Path) -> str:
     """A registered model (unique name) whose champion was promoted on ssim = 0.70; returns its name."""
     name = f"tsjnet-{uuid.uuid4().hex[:8]}"
-    with (dvc_project / "params.yaml").open("a") as params:
-        params.write(f"register:\n  model_name: {name}\n  metrics_files: [metrics/fusion.json]\n"
-                     "  gate:\n    metrics: {ssim: max}\n")
+    path = dvc_project / "params.yaml"
+    register = {"model_name": name, "metrics_files": ["metrics/fusion.json"], "gate": {"metrics": {"ssim": "max"}}}
+    path.write_text(yaml.safe_dump(merge(Params, yaml.safe_load(path.read_text()), {"register": register})))
     (dvc_project / "fake_evaluate.py").write_text(FAKE_EVALUATE)
     configure(load_params().mlflow)
     client = MlflowClient()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tsjnet.config.pseudolabel import PseudolabelParams
+from tests.params import section
 from tsjnet.data.types import IGNORE_INDEX
 from tsjnet.labels.from_boxes import box_agreement, guide_image, mask_from_boxes
 
@@ -25,7 +25,7 @@ def _scene(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def test_grabcut_finds_the_bright_blob_inside_its_box() -> None:
     ir, vi, blob = _scene()
     boxes = np.array([[0, 46, 24, 75, 76]], np.float32)  # a loose person box around the blob
-    mask, confidence = mask_from_boxes(ir, vi, boxes, PseudolabelParams())
+    mask, confidence = mask_from_boxes(ir, vi, boxes, section("pseudolabel"))
     found = mask == PERSON_SEG
     assert (found & blob).sum() / (found | blob).sum() > 0.7
     assert set(np.unique(mask)) <= {0, PERSON_SEG, IGNORE_INDEX}
@@ -36,7 +36,7 @@ def test_grabcut_finds_the_bright_blob_inside_its_box() -> None:
 def test_policy_outside_ignore_and_inside_background_is_ignored() -> None:
     ir, vi, blob = _scene()
     boxes = np.array([[0, 40, 20, 80, 80]], np.float32)
-    mask, _ = mask_from_boxes(ir, vi, boxes, PseudolabelParams(outside_boxes="ignore"))
+    mask, _ = mask_from_boxes(ir, vi, boxes, section("pseudolabel", outside_boxes="ignore"))
     assert (mask[:, :40] == IGNORE_INDEX).all()
     in_box_not_object = np.zeros_like(blob)
     in_box_not_object[20:80, 40:80] = mask[20:80, 40:80] != PERSON_SEG
@@ -46,24 +46,24 @@ def test_policy_outside_ignore_and_inside_background_is_ignored() -> None:
 def test_undecidable_boxes_are_ignored_and_lower_confidence() -> None:
     ir, vi, _ = _scene()
     tiny = np.array([[2, 100, 10, 103, 30]], np.float32)  # 3 px wide: below min_box_side
-    mask, confidence = mask_from_boxes(ir, vi, tiny, PseudolabelParams())
+    mask, confidence = mask_from_boxes(ir, vi, tiny, section("pseudolabel"))
     assert (mask[10:30, 100:103] == IGNORE_INDEX).all() and confidence == 0.0
-    no_boxes, empty_confidence = mask_from_boxes(ir, vi, np.zeros((0, 5), np.float32), PseudolabelParams())
+    no_boxes, empty_confidence = mask_from_boxes(ir, vi, np.zeros((0, 5), np.float32), section("pseudolabel"))
     assert (no_boxes == 0).all() and empty_confidence == 1.0
 
 
 def test_different_classes_claiming_a_pixel_leave_it_ignored() -> None:
     ir, vi, blob = _scene()
     boxes = np.array([[0, 46, 24, 75, 76], [2, 46, 24, 75, 76]], np.float32)  # same region, person and car
-    mask, _ = mask_from_boxes(ir, vi, boxes, PseudolabelParams())
+    mask, _ = mask_from_boxes(ir, vi, boxes, section("pseudolabel"))
     assert (mask[blob] == IGNORE_INDEX).mean() > 0.9
 
 
 def test_seeded_and_deterministic() -> None:
     ir, vi, _ = _scene(seed=3)
     boxes = np.array([[0, 46, 24, 75, 76]], np.float32)
-    first = mask_from_boxes(ir, vi, boxes, PseudolabelParams(), seed=7)
-    second = mask_from_boxes(ir, vi, boxes, PseudolabelParams(), seed=7)
+    first = mask_from_boxes(ir, vi, boxes, section("pseudolabel"), seed=7)
+    second = mask_from_boxes(ir, vi, boxes, section("pseudolabel"), seed=7)
     assert np.array_equal(first[0], second[0]) and first[1] == second[1]
 
 

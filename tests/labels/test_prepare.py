@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from tests.labels.detectors import FixedDetector
-from tsjnet.config.data import SynthParams
-from tsjnet.config.pseudolabel import PseudolabelParams, TeacherParams
+from tests.params import section
+from tsjnet.config.pseudolabel import PseudolabelParams
 from tsjnet.data import open_dataset
 from tsjnet.data.synthscenes import write_synthscenes
 from tsjnet.data.types import IGNORE_INDEX, MODALITIES, Sample
@@ -23,7 +23,7 @@ from tsjnet.labels.complete import KINDS
 from tsjnet.labels.prepare import prepare_labels
 from tsjnet.labels.teacher import Teacher
 
-TINY = SynthParams(n_train=2, n_val=1, n_test=1, height=96, width=128, max_objects=4)
+TINY = section("data.synth", n_train=2, n_val=1, n_test=1, height=96, width=128, max_objects=4)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def ingested(synth: Path, tmp_path: Path) -> Path:
 
 
 def _params(tmp_path: Path, **kw: object) -> PseudolabelParams:
-    return PseudolabelParams(out=str(tmp_path / "prepared"), metrics=str(tmp_path / "metrics.json"), **kw)
+    return section("pseudolabel", out=str(tmp_path / "prepared"), metrics=str(tmp_path / "metrics.json"), **kw)
 
 
 def _complete(out: Path) -> list[Sample]:
@@ -55,7 +55,8 @@ def test_full_ground_truth_stays_and_is_scored(ingested: Path, tmp_path: Path) -
     result = prepare_labels(ingested, params, progress=False)
     out = Path(params.out)
     assert len(_complete(out)) == 4
-    for source in sorted(ingested.rglob("*.*")):  # images and labels: the same bytes, linked not re-encoded
+    pair_files = [path for path in sorted(ingested.rglob("*.*")) if path.parent != ingested]  # not the README
+    for source in pair_files:  # images and labels: the same bytes, linked not re-encoded
         target = out / source.relative_to(ingested)
         assert target.read_bytes() == source.read_bytes()
         assert target.stat().st_ino == source.stat().st_ino
@@ -136,7 +137,7 @@ def test_teacher_labels_images_with_nothing(ingested: Path, tmp_path: Path, monk
     detector = FixedDetector([[20, 20, 50, 80]], labels=[1], scores=[0.8])
     monkeypatch.setattr(prepare, "load_teacher", lambda params: Teacher(detector, params.score_threshold,
                                                                          torch.device("cpu")))
-    params = _params(tmp_path, teacher=TeacherParams(enabled=True, uri="models:/tsjnet-detector@champion"))
+    params = _params(tmp_path, teacher={"enabled": True, "uri": "models:/tsjnet-detector@champion"})
     result = prepare_labels(ingested, params, progress=False)
     taught = result.provenance[result.provenance["name"] == "00003D"].set_index("kind")
     assert (taught["source"] == "teacher").all()
@@ -149,4 +150,4 @@ def test_teacher_labels_images_with_nothing(ingested: Path, tmp_path: Path, monk
 
 def test_output_must_not_overlap_the_input(ingested: Path) -> None:
     with pytest.raises(ValueError, match="overlaps"):
-        prepare_labels(ingested, PseudolabelParams(out=str(ingested / "prepared")), progress=False)
+        prepare_labels(ingested, section("pseudolabel", out=str(ingested / "prepared")), progress=False)

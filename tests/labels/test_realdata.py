@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tsjnet.config.pseudolabel import PseudolabelParams
+from tests.params import section
 from tsjnet.data import open_dataset
 from tsjnet.data.types import IGNORE_INDEX
 from tsjnet.labels.from_boxes import DET_TO_SEG, pixel_box, mask_from_boxes
@@ -18,7 +18,7 @@ NAMES = ("00556D", "00633D", "00881N")  # MSRS train pairs of ivf-dev: day and n
 @pytest.mark.realdata
 def test_masks_from_real_boxes_hold_the_boxed_classes(ivf_dev: Path) -> None:
     dataset = open_dataset("msrs", ivf_dev / "MSRS", "train")
-    params = PseudolabelParams()
+    params = section("pseudolabel")
     for record in (r for r in dataset.records if r.name in NAMES):
         sample = dataset.load(record)
         assert sample.mask is None  # ivf-dev has boxes only: this is the stage's real case

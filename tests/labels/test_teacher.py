@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from tests.labels.detectors import FixedDetector
+from tests.params import section
 from tests.tasks.samples import TINY_DETECTOR
-from tsjnet.config.pseudolabel import TeacherParams
 from tsjnet.data.types import Sample
 from tsjnet.labels.teacher import Teacher, load_teacher
 from tsjnet.tasks.detector import build_detector
@@ -39,7 +39,8 @@ def test_load_teacher_from_a_detector_checkpoint(tmp_path) -> None:
     path = tmp_path / "infrared.pt"
     save_checkpoint(path, {"model": build_detector(params, (32, 48)).state_dict(), "config": params.model_dump(),
                            "image_size": (32, 48)})
-    teacher = load_teacher(TeacherParams(enabled=True, uri=str(path), score_threshold=0.0, device="cpu"))
+    teacher = load_teacher(section("pseudolabel.teacher", enabled=True, uri=str(path), score_threshold=0.0,
+                                   device="cpu"))
     found = teacher.detect(_sample())
     for boxes, confidence in found.values():
         assert boxes.shape[1] == 5 and 0.0 <= confidence <= 1.0
@@ -47,4 +48,4 @@ def test_load_teacher_from_a_detector_checkpoint(tmp_path) -> None:
 
 def test_enabled_teacher_needs_a_uri() -> None:
     with pytest.raises(ValueError, match="teacher.uri is required"):
-        TeacherParams(enabled=True)
+        section("pseudolabel.teacher", enabled=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tsjnet.config.loss import SeafusionLossParams
+from tests.params import section
 from tsjnet.losses import seafusion_loss
 from tsjnet.losses.content import intensity_loss, sobel_magnitude, texture_loss, weighted_ssim_loss
 
@@ -38,11 +38,11 @@ def test_texture_loss_by_hand() -> None:
 
 def test_seafusion_loss_weights_the_terms() -> None:
     flat = torch.zeros_like(STEP)
-    terms = seafusion_loss(SeafusionLossParams(), STEP, flat, flat)
+    terms = seafusion_loss(section("loss.seafusion"), STEP, flat, flat)
     # intensity: |0 - max| = 1 on 3 of 9 pixels -> 1/3
     assert terms["intensity"].item() == pytest.approx(1 / 3, abs=1e-6)
     assert terms["total"].item() == pytest.approx(1 / 3 + 10 * 24 / 9, abs=1e-5)
-    custom = seafusion_loss(SeafusionLossParams(intensity=2.0, texture=0.0), STEP, flat, flat)
+    custom = seafusion_loss(section("loss.seafusion", intensity=2.0, texture=0.0), STEP, flat, flat)
     assert custom["total"].item() == pytest.approx(2 / 3, abs=1e-6)
 
 
@@ -59,5 +59,6 @@ def test_weighted_ssim_follows_the_textured_source() -> None:
 def test_gradients_reach_the_fused_image() -> None:
     ir, vi = torch.rand(2, 1, 12, 12), torch.rand(2, 1, 12, 12)
     fused = torch.rand(2, 1, 12, 12, requires_grad=True)
-    (seafusion_loss(SeafusionLossParams(), ir, vi, fused)["total"] + weighted_ssim_loss(ir, vi, fused, 7)).backward()
+    total = seafusion_loss(section("loss.seafusion"), ir, vi, fused)["total"] + weighted_ssim_loss(ir, vi, fused, 7)
+    total.backward()
     assert fused.grad is not None and torch.isfinite(fused.grad).all() and fused.grad.abs().sum() > 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from pydantic import ValidationError
 
-from tsjnet.config.loss import LossParams, TsjnetLossParams
+from tests.params import section
+from tsjnet.config import ParamsError
 from tsjnet.losses import mff_loss
 from tsjnet.losses.mff import diversity_loss, ssim_loss
 
@@ -60,7 +60,7 @@ def batch(requires_grad: bool = False) -> dict[str, torch.Tensor]:
 
 
 def test_total_is_the_weighted_sum_with_paper_defaults() -> None:
-    params = TsjnetLossParams()
+    params = section("loss.tsjnet")
     assert (params.diversity, params.recon_vi, params.recon_ir) == (0.1, 6.0, 1.0)
     terms = mff_loss(params, **batch())
     expected = sum(getattr(params, name) * value for name, value in terms.items() if name != "total")
@@ -70,7 +70,7 @@ def test_total_is_the_weighted_sum_with_paper_defaults() -> None:
 
 
 def test_paper_only_weights_drop_the_content_terms() -> None:
-    params = TsjnetLossParams(intensity=0.0, texture=0.0, weighted_ssim=0.0)
+    params = section("loss.tsjnet", intensity=0.0, texture=0.0, weighted_ssim=0.0)
     terms = mff_loss(params, **batch())
     paper = 0.1 * terms["diversity"] + terms["ssim"] + 6 * terms["recon_vi"] + 1 * terms["recon_ir"]
     assert terms["total"].item() == pytest.approx(paper.item(), rel=1e-6)
@@ -79,23 +79,23 @@ def test_paper_only_weights_drop_the_content_terms() -> None:
 def test_perfect_reconstruction_has_zero_mse() -> None:
     tensors = batch()
     tensors["ir_recon"], tensors["vi_recon"] = tensors["ir"], tensors["vi"]
-    terms = mff_loss(TsjnetLossParams(), **tensors)
+    terms = mff_loss(section("loss.tsjnet"), **tensors)
     assert terms["recon_ir"].item() == 0.0 and terms["recon_vi"].item() == 0.0
 
 
 def test_gradients_flow_to_every_network_output() -> None:
     tensors = batch(requires_grad=True)
-    mff_loss(TsjnetLossParams(), **tensors)["total"].backward()
+    mff_loss(section("loss.tsjnet"), **tensors)["total"].backward()
     for name in ("fused", "attention", "ir_recon", "vi_recon"):
         grad = tensors[name].grad
         assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0, name
 
 
 def test_params_validate() -> None:
-    assert LossParams().seafusion.texture == 10.0
-    with pytest.raises(ValidationError, match="odd"):
-        TsjnetLossParams(ssim_window=8)
-    with pytest.raises(ValidationError, match="greater than or equal"):
-        TsjnetLossParams(diversity=-1)
-    with pytest.raises(ValidationError, match="Extra inputs"):
-        LossParams.model_validate({"tsjnet": {"alpha1": 0.1}})
+    assert section("loss").seafusion.texture == 10.0
+    with pytest.raises(ParamsError, match="loss.tsjnet.ssim_window: .*odd"):
+        section("loss.tsjnet", ssim_window=8)
+    with pytest.raises(ParamsError, match="loss.tsjnet.diversity: .*greater than or equal"):
+        section("loss.tsjnet", diversity=-1)
+    with pytest.raises(ParamsError, match="loss.tsjnet.alpha1: Extra inputs"):
+        section("loss.tsjnet", alpha1=0.1)

@@ -9,7 +9,8 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from tsjnet.config.registry import GateParams, RegisterParams
+from tests.params import section
+from tsjnet.config.registry import GateParams
 from tsjnet.errors import DataError
 from tsjnet.orchestration import read_promotion, summary_markdown
 from tsjnet.registry.gate import decide, read_metrics
@@ -48,8 +49,8 @@ def test_missing_or_non_finite_metric_is_an_error_never_a_pass() -> None:
 
 
 def test_empty_gate_is_refused() -> None:
-    with pytest.raises(ValueError, match="at least one gate metric"):
-        GateParams(metrics={})
+    with pytest.raises(ValueError, match="register.gate.metrics: .*at least one gate metric"):
+        section("register.gate", metrics={})
 
 
 def write(path: Path, content: object) -> Path:
@@ -81,7 +82,7 @@ def test_read_metrics_rejects_bad_files(tmp_path: Path, files: dict[str, object]
 def register(checkpoint: Path, name: str, metrics: dict[str, float], report: Path) -> tuple[str, bool]:
     """Log a new version of `name` and gate it with `metrics`: (version, promoted)."""
     with mlflow.start_run() as run:
-        version = log_fusion_model(RegisterParams(model_name=name, checkpoint=str(checkpoint)))
+        version = log_fusion_model(section("register", model_name=name, checkpoint=str(checkpoint)))
         decision = promote(version, metrics, GATE, report)
     tags = mlflow.get_run(run.info.run_id).data.tags
     assert tags["gate.decision"] == ("promoted" if decision.promote else "rejected")

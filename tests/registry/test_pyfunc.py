@@ -14,8 +14,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from PIL import Image
 
+from tests.params import section
 from tests.registry.samples import random_pair
-from tsjnet.config.registry import RegisterParams
 from tsjnet.registry.checkpoint import load_fusion_model
 from tsjnet.registry.codec import encode_png
 from tsjnet.registry.fuse import fuse_pair
@@ -32,7 +32,7 @@ NAME = "tsjnet-pyfunc-test"
 def served(tracking: str, checkpoint: Path) -> PyFuncModel:
     """The checkpoint registered as NAME (limit MAX_PIXELS), loaded back through its candidate alias."""
     with mlflow.start_run():
-        log_fusion_model(RegisterParams(model_name=NAME, checkpoint=str(checkpoint), max_pixels=MAX_PIXELS))
+        log_fusion_model(section("register", model_name=NAME, checkpoint=str(checkpoint), max_pixels=MAX_PIXELS))
     return mlflow.pyfunc.load_model(f"models:/{NAME}@{CANDIDATE}")
 
 

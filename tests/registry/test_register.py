@@ -11,9 +11,8 @@ import mlflow
 import pytest
 import torch
 
-from tsjnet.config.pseudolabel import TeacherParams
+from tests.params import section
 from tsjnet.config.registry import RegisterParams
-from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.errors import DataError
 from tsjnet.labels.teacher import load_teacher
 from tsjnet.registry.checkpoint import load_fusion_model
@@ -23,7 +22,7 @@ from tsjnet.tasks.detector import build_detector
 from tsjnet.tasks.segmenter import Segmenter, build_segmenter
 from tsjnet.training.checkpoint import save_checkpoint
 
-SEGMENTER = SegmenterParams(encoder="mobilenet_v2")  # the smallest encoder: keeps the logged file small
+SEGMENTER = section("segmenter", encoder="mobilenet_v2")  # the smallest encoder: keeps the logged file small
 IMAGE_SIZE = (64, 64)
 
 
@@ -31,7 +30,7 @@ IMAGE_SIZE = (64, 64)
 def teachers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Untrained detector and segmenter checkpoints in the format the pretrain stage writes."""
     root = tmp_path_factory.mktemp("teachers")
-    detector = DetectorParams()
+    detector = section("detector")
     save_checkpoint(root / "detector.pt", {"model": build_detector(detector, IMAGE_SIZE).state_dict(),
                                            "config": detector.model_dump(), "image_size": IMAGE_SIZE})
     save_checkpoint(root / "segmenter.pt", {"model": build_segmenter(SEGMENTER).state_dict(),
@@ -40,9 +39,9 @@ def teachers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def params_for(name: str, checkpoint: Path, teachers: tuple[Path, Path], metrics: Path, report: Path) -> RegisterParams:
-    return RegisterParams(model_name=name, checkpoint=str(checkpoint), detector_name=f"{name}-detector",
-                          detector_checkpoint=str(teachers[0]), segmenter_name=f"{name}-segmenter",
-                          segmenter_checkpoint=str(teachers[1]), metrics_files=[str(metrics)], report=str(report))
+    return section("register", model_name=name, checkpoint=str(checkpoint), detector_name=f"{name}-detector",
+                   detector_checkpoint=str(teachers[0]), segmenter_name=f"{name}-segmenter",
+                   segmenter_checkpoint=str(teachers[1]), metrics_files=[str(metrics)], report=str(report))
 
 
 def test_registers_fusion_and_teachers(tracking: str, checkpoint: Path, teachers: tuple[Path, Path],
@@ -63,7 +62,8 @@ def test_registers_fusion_and_teachers(tracking: str, checkpoint: Path, teachers
         assert segmenter(torch.rand(1, 3, 40, 56)).shape[-2:] == (40, 56)
     with pytest.raises(DataError, match="is not a tsjnet fusion model"):
         load_fusion_model(f"models:/{params.segmenter_name}@{CHAMPION}", device="cpu")
-    teacher = load_teacher(TeacherParams(enabled=True, uri=f"models:/{params.detector_name}@{CHAMPION}", device="cpu"))
+    uri = f"models:/{params.detector_name}@{CHAMPION}"
+    teacher = load_teacher(section("pseudolabel.teacher", enabled=True, uri=uri, device="cpu"))
     with torch.inference_mode():
         assert set(teacher.model([torch.rand(3, *IMAGE_SIZE)])[0]) == {"boxes", "labels", "scores"}
     assert sorted(path.name for path in stored_teacher(params.detector_name).parent.iterdir()) == [TEACHER_FILE]

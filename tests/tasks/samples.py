@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsjnet.config.tasks import DetectorParams
+from tests.params import section
 from tsjnet.data.types import Sample
 
-# A narrow detector that keeps tests fast; the architecture is the default one.
-TINY_DETECTOR = DetectorParams(box_head_dim=32, rpn_batch_size_per_image=16, box_batch_size_per_image=16,
-                               rpn_post_nms_top_n_train=32, rpn_post_nms_top_n_test=16)
+# A narrow detector that keeps tests fast; the architecture is the committed one.
+TINY_DETECTOR = section("detector", box_head_dim=32, rpn_batch_size_per_image=16, box_batch_size_per_image=16,
+                        rpn_post_nms_top_n_train=32, rpn_post_nms_top_n_test=16)
 
 # (det_class, x1, y1, x2, y2) of the objects every sample holds, in a 64 x 64 image.
 OBJECTS = np.array([[0, 8, 10, 20, 40], [2, 30, 36, 58, 56]], dtype=np.float32)

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
+from tests.params import section
 from tests.tasks.samples import OBJECTS, TINY_DETECTOR, make_sample
 from torchvision.ops import FrozenBatchNorm2d
 
-from tsjnet.config.tasks import DetectorParams
 from tsjnet.errors import DataError
 from tsjnet.tasks.detector import (NUM_DET_LABELS, boxes_to_target, build_detector, load_detector,
                                    sample_target)
@@ -21,7 +21,7 @@ def no_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_build_detector_offline_keeps_image_size(no_downloads: None) -> None:
-    model = build_detector(DetectorParams(), (64, 96))
+    model = build_detector(section("detector"), (64, 96))
     assert model.roi_heads.box_predictor.cls_score.out_features == NUM_DET_LABELS == 4
     assert not any(isinstance(m, FrozenBatchNorm2d) for m in model.modules())  # BatchNorm learns from scratch
     assert model.transform.min_size == (64,) and model.transform.max_size == 96

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
+from tests.params import section
 from tests.tasks.samples import TINY_DETECTOR, make_sample
-from tsjnet.config.tasks import SegmenterParams
 from tsjnet.errors import DataError
 from tsjnet.tasks.detector import build_detector, sample_target
 from tsjnet.tasks.losses import detection_loss, freeze, segmentation_loss
@@ -17,7 +17,7 @@ def detector() -> torch.nn.Module:
 @pytest.fixture(scope="module")
 def segmenter() -> torch.nn.Module:
     torch.manual_seed(0)
-    return freeze(build_segmenter(SegmenterParams()))
+    return freeze(build_segmenter(section("segmenter")))
 
 
 def _image_and_target() -> tuple[torch.Tensor, list[dict]]:

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tsjnet.config.tasks import SegmenterParams
+from tests.params import section
 from tsjnet.data.types import NUM_SEG_CLASSES
 from tsjnet.errors import DataError
 from tsjnet.tasks.segmenter import IMAGENET_MEAN, IMAGENET_STD, build_segmenter, load_segmenter
@@ -11,7 +11,7 @@ from tsjnet.training.checkpoint import save_checkpoint
 @pytest.fixture(scope="module")
 def segmenter() -> torch.nn.Module:
     torch.manual_seed(0)
-    return build_segmenter(SegmenterParams()).eval()
+    return build_segmenter(section("segmenter")).eval()
 
 
 def test_build_segmenter_offline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,7 +19,7 @@ def test_build_segmenter_offline(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a builder tried to download weights")
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
-    model = build_segmenter(SegmenterParams(encoder="resnet18"))
+    model = build_segmenter(section("segmenter", encoder="resnet18"))
     assert model.net.segmentation_head[0].out_channels == NUM_SEG_CLASSES
 
 
@@ -42,7 +42,7 @@ def test_gray_input_is_replicated_and_any_size_works(segmenter: torch.nn.Module)
 
 def test_load_segmenter_round_trip(tmp_path, segmenter: torch.nn.Module) -> None:
     path = tmp_path / "segmenter.pt"
-    save_checkpoint(path, {"model": segmenter.state_dict(), "config": SegmenterParams().model_dump()})
+    save_checkpoint(path, {"model": segmenter.state_dict(), "config": section("segmenter").model_dump()})
     loaded = load_segmenter(path)
     images = torch.rand(1, 3, 32, 32)
     with torch.no_grad():

@@ -2,7 +2,8 @@
 
 SynthScenes in the MSRS layout (complete labels, as the pseudolabel stage writes them) with 4 train and 2 val
 pairs of 64 x 64, untrained (randomly initialised) detectors and segmenter saved in the pretraining checkpoint
-format, and `train:` settings that run tsjnet_tiny on 64 x 64 crops for an epoch or two.
+format, and `train:` settings that run tsjnet_tiny on 64 x 64 crops for an epoch or two (the committed conf/
+values otherwise, tests.params).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
-from tsjnet.config.data import SynthParams
-from tsjnet.config.loss import LossParams
+from tests.params import section, write_params as write_full_params
 from tsjnet.config.tasks import DetectorParams, SegmenterParams
-from tsjnet.config.train import FusionTrainParams, TrainParams
+from tsjnet.config.train import FusionTrainParams
 from tsjnet.data.synthscenes import write_synthscenes
 from tsjnet.tasks.detector import build_detector, detector_checkpoint
 from tsjnet.tasks.segmenter import build_segmenter
@@ -32,11 +31,11 @@ SMALL_DETECTOR = {"rpn_batch_size_per_image": 16, "box_batch_size_per_image": 16
 
 
 def detector_params(root: Path) -> DetectorParams:
-    return DetectorParams(checkpoint_dir=str(root / "detector"), **SMALL_DETECTOR)
+    return section("detector", checkpoint_dir=str(root / "detector"), **SMALL_DETECTOR)
 
 
 def segmenter_params(root: Path) -> SegmenterParams:
-    return SegmenterParams(checkpoint=str(root / "segmenter.pt"))
+    return section("segmenter", checkpoint=str(root / "segmenter.pt"))
 
 
 def run_section(root: Path, stem: str, **overrides: Any) -> dict[str, Any]:
@@ -48,18 +47,21 @@ def run_section(root: Path, stem: str, **overrides: Any) -> dict[str, Any]:
 
 
 def train_section(root: Path, **overrides: Any) -> dict[str, Any]:
-    """`train:` of the test params file, the fusion-only ablation's outputs under `root` too."""
+    """`train:` of the test params file: both task losses (weight 1) from the first epoch, from scratch; the
+    fusion-only ablation's outputs under `root` too."""
     ablation = {"ablation_checkpoint": str(root / "checkpoints" / "fusion_only.pt"),
                 "ablation_out": str(root / "models" / "fusion_only.pt"),
                 "ablation_metrics": str(root / "metrics" / "fusion_only.json"),
                 "warmup_checkpoint": str(root / "checkpoints" / "warmup.pt")}
-    return run_section(root, "tsjnet", **ablation) | overrides
+    joint = {"w_det": 1.0, "w_seg": 1.0, "task_warmup_epochs": 0, "init_from": None}
+    return run_section(root, "tsjnet", **ablation, **joint) | overrides
 
 
 def write_env(root: Path) -> Path:
     """Write the data and the untrained task networks under `root`; return the data root."""
     data = root / "prepared"
-    write_synthscenes(data, SynthParams(n_train=4, n_val=2, n_test=1, height=SIZE, width=SIZE), progress=False)
+    write_synthscenes(data, section("data.synth", n_train=4, n_val=2, n_test=1, height=SIZE, width=SIZE),
+                      progress=False)
     detector = detector_params(root)
     torch.manual_seed(0)
     for modality in detector.modalities:
@@ -75,24 +77,20 @@ def write_env(root: Path) -> Path:
 def make_job(root: Path, params: FusionTrainParams | None = None, name: str = "tsjnet",
              model_kwargs: dict[str, Any] | None = None) -> FusionJob:
     """A job on the environment under `root` (default: the test `train:` section)."""
-    return FusionJob(name=name, params=params or TrainParams(**train_section(root)), loss=LossParams(),
+    return FusionJob(name=name, params=params or section("train", **train_section(root)), loss=section("loss"),
                      detector=detector_params(root), segmenter=segmenter_params(root), data_root=root / "prepared",
                      model_kwargs=model_kwargs or {})
 
 
 def write_params(root: Path, train: dict[str, Any]) -> Path:
     """A params.yaml for the stage scripts: this environment, MLflow in `root`, the given `train:` section."""
-    params = {
-        "seed": 0,
+    return write_full_params(root / "params.yaml", {
         "mlflow": {"tracking_uri": f"sqlite:///{root / 'mlflow.db'}", "artifact_location": str(root / "mlartifacts")},
         "pseudolabel": {"out": str(root / "prepared")},
         "detector": {"checkpoint_dir": str(root / "detector"), **SMALL_DETECTOR},
         "segmenter": {"checkpoint": str(root / "segmenter.pt")},
         "train": train,
-    }
-    path = root / "params.yaml"
-    path.write_text(yaml.safe_dump(params))
-    return path
+    })
 
 
 def stage_command(params: Path, *launcher: str) -> list[str]:

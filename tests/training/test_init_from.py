@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.params import section
 from tests.training.fusion_env import make_job, train_section, write_env
-from tsjnet.config.train import TrainParams
 from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
 from tsjnet.registry.checkpoint import save_fusion_model
@@ -30,7 +30,7 @@ def _start_file(root: Path, name: str = "tsjnet_tiny", seed: int = 7) -> Path:
 
 
 def _job(root: Path, init_from: Path | None) -> FusionJob:
-    return make_job(root, TrainParams(**train_section(root, w_det=0.0, w_seg=0.0,
+    return make_job(root, section("train", **train_section(root, w_det=0.0, w_seg=0.0,
                                                      init_from=str(init_from) if init_from else None)))
 
 
@@ -71,7 +71,7 @@ def _norm_stats(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("freeze", [True, False])
 def test_fine_tuning_keeps_the_start_models_norm_statistics_when_asked(env: Path, freeze: bool) -> None:
     start = _start_file(env)
-    params = TrainParams(**train_section(env, w_det=0.0, w_seg=0.0, init_from=str(start), freeze_norm=freeze))
+    params = section("train", **train_section(env, w_det=0.0, w_seg=0.0, init_from=str(start), freeze_norm=freeze))
     trainer = build_trainer(make_job(env, params), CPU, task_nets=False)
     before = _norm_stats(trainer.model)
     train, _ = open_splits(env / "prepared")

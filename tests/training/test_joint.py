@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.params import section
 from tests.training.fusion_env import make_job, run_section, train_section, write_env
-from tsjnet.config.train import BaselineParams, TrainParams
 from tsjnet.registry.checkpoint import load_fusion_model, read_checkpoint
 from tsjnet.training.checkpoint import load_checkpoint
 from tsjnet.training.distributed import World
@@ -69,7 +69,7 @@ def test_task_losses_train_the_fusion_net_but_not_the_task_nets(env: Path, train
 
 
 def test_a_trainer_without_task_nets_loads_no_checkpoint_and_refuses_task_weights(env: Path, tmp_path: Path) -> None:
-    params = TrainParams(**train_section(tmp_path)).fusion_only()
+    params = section("train", **train_section(tmp_path)).fusion_only()
     trainer = build_trainer(make_job(tmp_path, params), CPU, task_nets=False)  # tmp_path has no task networks
     assert trainer.judges is None
     terms = batch_terms(trainer, _batch(env), trainer.weighting.base)
@@ -88,7 +88,7 @@ def test_plateau_schedule_divides_lr_by_ten_after_three_stalls(trainer: Trainer)
 
 
 def test_joint_training_writes_model_metrics_and_logs(env: Path, tmp_path: Path) -> None:
-    job = make_job(env, TrainParams(**train_section(tmp_path)))
+    job = make_job(env, section("train", **train_section(tmp_path)))
     log = RecordingLog()
     final = train_fusion(job, CPU, log)
     model = load_fusion_model(job.params.out, device="cpu")
@@ -106,7 +106,7 @@ def test_joint_training_writes_model_metrics_and_logs(env: Path, tmp_path: Path)
 
 
 def test_task_warmup_trains_the_fusion_loss_alone_before_the_task_losses(env: Path, tmp_path: Path) -> None:
-    params = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
+    params = section("train", **train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
     log = RecordingLog()
     train_fusion(make_job(env, params), CPU, log)
     (warmup, _), (joint, _) = log.logged[:2]
@@ -116,7 +116,7 @@ def test_task_warmup_trains_the_fusion_loss_alone_before_the_task_losses(env: Pa
 
 
 def test_fusion_only_ablation_branches_off_the_joint_runs_warmup(env: Path, tmp_path: Path) -> None:
-    joint = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
+    joint = section("train", **train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0))
     snapshot = Path(joint.warmup_checkpoint)
     train_fusion(make_job(env, joint), CPU)
     assert load_checkpoint(snapshot, required=("model", "epoch"))["epoch"] == 1
@@ -126,7 +126,7 @@ def test_fusion_only_ablation_branches_off_the_joint_runs_warmup(env: Path, tmp_
     assert {step for _, step in log.logged} == {2}  # epoch 1 came from the joint run's warm-up
 
     # The warm-up is the same computation as a fusion-only run's first epoch, bit for bit.
-    alone = TrainParams(**train_section(tmp_path / "alone", epochs=1, w_det=0.0, w_seg=0.0, task_warmup_epochs=1))
+    alone = section("train", **train_section(tmp_path / "alone", epochs=1, w_det=0.0, w_seg=0.0, task_warmup_epochs=1))
     train_fusion(make_job(env, alone), CPU)
     warmed, trained = load_checkpoint(snapshot)["model"], load_checkpoint(alone.checkpoint)["model"]
     assert all(torch.equal(warmed[key], trained[key]) for key in trained)
@@ -135,7 +135,7 @@ def test_fusion_only_ablation_branches_off_the_joint_runs_warmup(env: Path, tmp_
 @pytest.mark.parametrize("strategy", ["joint", "seafusion_rounds"])
 def test_joint_run_starts_from_the_ablations_warmup_when_that_ran_first(env: Path, tmp_path: Path,
                                                                          strategy: str) -> None:
-    joint = TrainParams(**train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0,
+    joint = section("train", **train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0,
                                         strategy=strategy, rounds={"epochs_per_round": 1, "segmenter_steps": 1}))
     train_fusion(make_job(env, joint.fusion_only()), CPU)
     log = RecordingLog()
@@ -144,7 +144,7 @@ def test_joint_run_starts_from_the_ablations_warmup_when_that_ran_first(env: Pat
 
 
 def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_path: Path) -> None:
-    params = TrainParams(**train_section(tmp_path, dsm=False)).fusion_only()
+    params = section("train", **train_section(tmp_path, dsm=False)).fusion_only()
     assert (params.w_det, params.w_seg, params.out) == (0.0, 0.0, str(tmp_path / "models" / "fusion_only.pt"))
     log = RecordingLog()
     train_fusion(make_job(env, params, model_kwargs=params.model_kwargs()), CPU, log)
@@ -154,7 +154,7 @@ def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_pa
 
 
 def test_seafusion_baseline_rounds_through_the_same_trainer(env: Path, tmp_path: Path) -> None:
-    params = BaselineParams(**run_section(tmp_path, "seafusion", model="seafusion", epochs=2, w_seg=1.0,
+    params = section("train_baseline", **run_section(tmp_path, "seafusion", model="seafusion", epochs=2, w_seg=1.0,
                                           strategy="seafusion_rounds",
                                           rounds={"epochs_per_round": 1, "segmenter_steps": 1}))
     log = RecordingLog()

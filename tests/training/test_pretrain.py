@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.params import section
 from tests.tasks.samples import TINY_DETECTOR, make_sample
-from tsjnet.config.tasks import SegmenterParams
 from tsjnet.data.labels import write_yolo
 from tsjnet.tasks.detector import build_detector, load_detector
 from tsjnet.tasks.segmenter import load_segmenter
@@ -38,7 +38,7 @@ def _mkdir(path: Path) -> Path:
 
 def test_detector_pretraining_trains_saves_and_resumes(msrs_root: Path, tmp_path: Path) -> None:
     params = TINY_DETECTOR.model_copy(update={
-        "modalities": ("infrared",), "epochs": 1, "batch_size": 2,
+        "modalities": ("infrared",), "fusion_detector": "infrared", "init_from": {}, "epochs": 1, "batch_size": 2,
         "checkpoint_dir": str(tmp_path / "det"), "metrics": str(tmp_path / "det.json")})
     logged: list[tuple[dict, int]] = []
     results = pretrain_detectors(params, msrs_root, seed=0, log_metrics=lambda m, step: logged.append((m, step)))
@@ -76,8 +76,8 @@ def test_blend_detector_is_fine_tuned_from_the_infrared_one(msrs_root: Path, tmp
 
 
 def test_segmenter_pretraining_writes_checkpoint_and_resumes(msrs_root: Path, tmp_path: Path) -> None:
-    params = SegmenterParams(epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
-                             metrics=str(tmp_path / "seg.json"))
+    params = section("segmenter", epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
+                     metrics=str(tmp_path / "seg.json"), train_modalities=["infrared", "visible"])
     results = pretrain_segmenter(params, msrs_root, seed=0)
     assert set(results) == {"train_loss", "miou_infrared", "miou_visible", "miou"}
     assert np.isclose(results["miou"], (results["miou_infrared"] + results["miou_visible"]) / 2)
@@ -89,8 +89,8 @@ def test_segmenter_pretraining_writes_checkpoint_and_resumes(msrs_root: Path, tm
 
 
 def test_changed_settings_restart_training(msrs_root: Path, tmp_path: Path) -> None:
-    params = SegmenterParams(epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
-                             metrics=str(tmp_path / "seg.json"), train_modalities=("visible",))
+    params = section("segmenter", epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
+                     metrics=str(tmp_path / "seg.json"), train_modalities=["visible"])
     pretrain_segmenter(params, msrs_root, seed=0)
     steps: list[int] = []
     pretrain_segmenter(params.model_copy(update={"lr": 1e-4, "epochs": 2}), msrs_root, seed=0,

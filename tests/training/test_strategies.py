@@ -2,21 +2,21 @@ import math
 
 import pytest
 
-from tsjnet.config.train import FusionTrainParams
+from tests.params import section
 from tsjnet.training.strategies import LossWeighting, SeafusionRounds, SegmifDynamic, dwa_factors, make_weighting
 
 BASE = {"fusion": 1.0, "det": 0.5, "seg": 2.0}
 
 
 def test_joint_weights_are_the_params_every_epoch() -> None:
-    weighting = make_weighting(FusionTrainParams(w_det=0.5, w_seg=2.0))
+    weighting = make_weighting(section("train", w_det=0.5, w_seg=2.0, task_warmup_epochs=0))
     assert type(weighting) is LossWeighting
     assert weighting.weights(0) == weighting.weights(7) == BASE
 
 
 def test_seafusion_rounds_grow_the_semantic_weight_per_round() -> None:
-    weighting = make_weighting(FusionTrainParams(w_det=0.5, w_seg=2.0, strategy="seafusion_rounds",
-                                                 rounds={"epochs_per_round": 2}))
+    weighting = make_weighting(section("train", w_det=0.5, w_seg=2.0, strategy="seafusion_rounds", task_warmup_epochs=0,
+                                       rounds={"epochs_per_round": 2}))
     assert isinstance(weighting, SeafusionRounds)
     assert [weighting.weights(epoch)["seg"] for epoch in range(6)] == [2.0, 2.0, 4.0, 4.0, 6.0, 6.0]
     assert all(weighting.weights(epoch)["det"] == 0.5 for epoch in range(6))
@@ -40,8 +40,8 @@ def test_dwa_temperature_flattens_and_equal_ratios_give_ones() -> None:
 
 
 def test_segmif_dynamic_weights_react_to_the_last_two_epochs() -> None:
-    weighting = make_weighting(FusionTrainParams(w_det=0.0, w_seg=2.0, strategy="segmif_dynamic",
-                                                 dynamic={"temperature": 1.0}))
+    weighting = make_weighting(section("train", w_det=0.0, w_seg=2.0, strategy="segmif_dynamic", task_warmup_epochs=0,
+                                       dynamic={"temperature": 1.0}))
     assert isinstance(weighting, SegmifDynamic)
     weighting.update(0, {"fusion": 1.0, "seg": 1.0})
     assert weighting.weights(1) == {"fusion": 1.0, "det": 0.0, "seg": 2.0}  # one epoch: no ratio yet
@@ -58,8 +58,8 @@ def test_segmif_dynamic_weights_react_to_the_last_two_epochs() -> None:
 
 @pytest.mark.parametrize("strategy", ["joint", "seafusion_rounds", "segmif_dynamic"])
 def test_warmup_epochs_train_fusion_alone_then_the_schedule_starts(strategy: str) -> None:
-    params = FusionTrainParams(w_det=0.5, w_seg=2.0, strategy=strategy, epochs=6, task_warmup_epochs=2,
-                               rounds={"epochs_per_round": 2})
+    params = section("train", w_det=0.5, w_seg=2.0, strategy=strategy, epochs=6, task_warmup_epochs=2,
+                     rounds={"epochs_per_round": 2})
     weighting = make_weighting(params)
     after = make_weighting(params.model_copy(update={"task_warmup_epochs": 0}))
     assert weighting.weights(0) == weighting.weights(1) == {"fusion": 1.0, "det": 0.0, "seg": 0.0}
@@ -70,5 +70,5 @@ def test_warmup_epochs_train_fusion_alone_then_the_schedule_starts(strategy: str
 
 def test_warmup_must_leave_epochs_for_the_task_losses() -> None:
     with pytest.raises(ValueError, match="task_warmup_epochs"):
-        FusionTrainParams(w_seg=1.0, epochs=4, task_warmup_epochs=4)
-    assert FusionTrainParams(w_det=0.0, w_seg=0.0, epochs=4, task_warmup_epochs=4).task_warmup_epochs == 4
+        section("train", w_seg=1.0, epochs=4, task_warmup_epochs=4)
+    assert section("train", w_det=0.0, w_seg=0.0, epochs=4, task_warmup_epochs=4).task_warmup_epochs == 4

@@ -4,8 +4,9 @@ Issue #8 asks that `lite` fuse at least 2 pairs/s at 480x640 *while* matching or
 metrics on real data. `fusion_latency` measures the speed; this section measures the quality on the MSRS
 pairs of ivf-dev (../shared/data/ivf-dev):
 
-- Budget: both networks start from the same seed and take the same number of Adam steps (the fusion trainer's
-  defaults: batch 2, lr 1e-3, gradient clipping) on the very same random crops of the 40 ``dev_train`` pairs.
+- Budget: both networks start from the same seed and take the same number of Adam steps (batch, lr and gradient
+  clipping of params.yaml ``pretrain_fusion:``, the real-pair fusion training) on the very same random crops of the
+  40 ``dev_train`` pairs.
   The crops are drawn once, before either network trains, so one network's dropout cannot shift the other's
   data. Each network trains with its own fusion loss (TSJNet: L_MFF, SeAFusion: its content loss; weights
   from params.yaml ``loss:``) and no task loss: ivf-dev has no segmentation masks.
@@ -112,7 +113,7 @@ def fusion_quality(train_pairs: PairDataset, val_pairs: PairDataset, params: Par
     and the verdict of `verdict` (headline: lite wins a majority of the metrics, see `DEFINITION`).
     """
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    settings = FusionTrainParams(epochs=1, crop=(crop, crop), w_det=0.0, w_seg=0.0)
+    settings = params.pretrain_fusion.model_copy(update={"epochs": 1, "crop": (crop, crop)})
     batches = draw_batches(train_pairs, settings, steps, params.seed)
     rows, scores = [], {}
     for name in (CANDIDATE, BASELINE):

@@ -16,13 +16,13 @@ from typing import Any
 import torch
 
 from tsjnet.config import Params
-from tsjnet.pretrained import compare_on_splits, reference_models, section
+from tsjnet.pretrained import compare_on_splits, reference_models
 from tsjnet.registry.checkpoint import load_checkpoint_model
 
 
 def real_pair_quality(params: Params, pipeline_model: Path, device: torch.device) -> dict[str, Any]:
     """Scores of the shipped model, the pipeline's model (if trained here) and the references on val and test."""
-    settings = section(params)
+    settings = params.pretrain_fusion
     models = {"shipped": load_checkpoint_model(settings.out, device)}
     if pipeline_model.is_file():
         models["pipeline"] = load_checkpoint_model(pipeline_model, device)

@@ -10,8 +10,7 @@ import numpy as np
 import torch
 
 from tsjnet.bench.timing import median_seconds, peak_rss_mib
-from tsjnet.config.loss import LossParams
-from tsjnet.config.tasks import DetectorParams, SegmenterParams
+from tsjnet.config import Params
 from tsjnet.losses.mff import mff_loss
 from tsjnet.models.registry import create_model
 from tsjnet.tasks.detector import boxes_to_target, build_detector
@@ -19,14 +18,15 @@ from tsjnet.tasks.losses import detection_loss, freeze, segmentation_loss
 from tsjnet.tasks.segmenter import build_segmenter
 
 
-def train_step_benchmark(variant: str, detector: DetectorParams, segmenter: SegmenterParams, batch: int,
-                         height: int, width: int, device: torch.device, repeats: int) -> dict[str, object]:
-    """Median seconds of one optimisation step on a (batch, 1, height, width) pair with one box per image."""
+def train_step_benchmark(variant: str, params: Params, batch: int, height: int, width: int, device: torch.device,
+                         repeats: int) -> dict[str, object]:
+    """Median seconds of one optimisation step on a (batch, 1, height, width) pair with one box per image, with the
+    task networks and fusion loss weights of `params` (a profile's)."""
     model = create_model(variant).to(device).train()
-    det = freeze(build_detector(detector, (height, width))).to(device)
-    seg = freeze(build_segmenter(segmenter)).to(device)
+    det = freeze(build_detector(params.detector, (height, width))).to(device)
+    seg = freeze(build_segmenter(params.segmenter)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    losses = LossParams().tsjnet
+    losses = params.loss.tsjnet
     ir, vi = torch.rand(2, batch, 1, height, width, device=device)
     box = np.array([[0, width * 0.25, height * 0.25, width * 0.6, height * 0.7]], dtype=np.float32)
     targets = [{k: v.to(device) for k, v in boxes_to_target(box, (height, width)).items()} for _ in range(batch)]

@@ -41,21 +41,21 @@ warnings.filterwarnings("ignore", message='Field name "register" in "Params" sha
 class Params(Section):
     """The whole params.yaml: conf/config.yaml with the profile applied."""
 
-    profile: str = "cpu"
-    seed: int = 0
-    data: DataParams = DataParams()
-    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
-    remote: RemoteParams = RemoteParams()
-    mlflow: MlflowParams = MlflowParams()
-    pseudolabel: PseudolabelParams = PseudolabelParams()
-    detector: DetectorParams = DetectorParams()
-    segmenter: SegmenterParams = SegmenterParams()
-    loss: LossParams = LossParams()
-    train: TrainParams = TrainParams()
-    train_baseline: BaselineParams = BaselineParams()
-    pretrain_fusion: PretrainParams | None = None  # `tsjnet pretrain`: the shipped real-data model
-    evaluate: EvaluateParams = EvaluateParams()
-    register: RegisterParams = RegisterParams()
+    profile: str
+    seed: int
+    data: DataParams
+    validate_: ValidateParams = Field(alias="validate")
+    remote: RemoteParams
+    mlflow: MlflowParams
+    pseudolabel: PseudolabelParams
+    detector: DetectorParams
+    segmenter: SegmenterParams
+    loss: LossParams
+    train: TrainParams
+    train_baseline: BaselineParams
+    pretrain_fusion: PretrainParams  # `tsjnet pretrain`: the shipped real-data model
+    evaluate: EvaluateParams
+    register: RegisterParams = Field()  # required: bare, it would default to ABCMeta.register
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

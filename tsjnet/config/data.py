@@ -10,14 +10,14 @@ from tsjnet.config.base import Section
 class SynthParams(Section):
     """SynthScenes generator settings (the embedded default dataset)."""
 
-    seed: int = 0
-    n_train: int = Field(48, ge=2)
-    n_val: int = Field(12, ge=1)
-    n_test: int = Field(16, ge=1)
-    height: int = Field(192, ge=32, multiple_of=32)
-    width: int = Field(256, ge=32, multiple_of=32)
-    night_fraction: float = Field(0.5, ge=0.0, le=1.0)
-    max_objects: int = Field(6, ge=0)
+    seed: int
+    n_train: int = Field(ge=2)
+    n_val: int = Field(ge=1)
+    n_test: int = Field(ge=1)
+    height: int = Field(ge=32, multiple_of=32)
+    width: int = Field(ge=32, multiple_of=32)
+    night_fraction: float = Field(ge=0.0, le=1.0)
+    max_objects: int = Field(ge=0)
 
 
 class ExtraDataset(Section):
@@ -28,34 +28,53 @@ class ExtraDataset(Section):
     vi: str
 
 
-class DataParams(Section):
-    """`data:` section: the source materialised by the ingest stage."""
+class PairSource(Section):
+    """Pairs of an MSRS-layout folder named by a names file (one name per line, relative to `root`)."""
 
-    source: Literal["synth", "msrs", "paired"] = "synth"
-    root: str | None = None
-    splits: dict[str, str] = Field(default_factory=dict)
-    out: str = "data/ingested"
-    manifest: str = "data/manifest.csv"
-    synth: SynthParams = SynthParams()
-    extra_datasets: list[ExtraDataset] = Field(default_factory=list)
+    root: str
+    names: str
+
+
+class DataParams(Section):
+    """`data:` section: the source materialised by the ingest stage.
+
+    `splits` maps a split to a names file under `root`, or to a `PairSource` of its own folder, so train, val
+    and test may come from different datasets (ivf-train's pairs for training, ivf-dev's for val and test).
+    """
+
+    source: Literal["synth", "msrs", "paired"]
+    root: str | None
+    splits: dict[str, str | PairSource]
+    out: str
+    manifest: str
+    synth: SynthParams
+    extra_datasets: list[ExtraDataset]
 
     @model_validator(mode="after")
     def _root_needed(self) -> "DataParams":
-        if self.source != "synth" and not self.root:
-            raise ValueError(f"data.root is required when data.source is {self.source!r}")
+        own_roots = bool(self.splits) and all(isinstance(s, PairSource) for s in self.splits.values())
+        if self.source != "synth" and not self.root and not own_roots:
+            raise ValueError(f"data.root is required when data.source is {self.source!r} (unless every "
+                             "data.splits entry names its own {root, names})")
         return self
+
+    def source_roots(self) -> list[str]:
+        """Every folder the ingest stage reads (data.root and the splits' own roots)."""
+        own = [s.root for s in self.splits.values() if isinstance(s, PairSource)]
+        return list(dict.fromkeys(([self.root] if self.root else []) + own))
 
 
 class ValidateParams(Section):
-    """`validate:` section: where the human-readable validation report goes."""
+    """`validate:` section: where the validation report and counts go, and the box tolerance."""
 
-    report: str = "reports/validation.md"
-    max_box_fraction_outside: float = Field(0.0, ge=0.0, le=1.0)
+    report: str
+    metrics: str  # the counts DVC shows as metrics
+    max_box_fraction_outside: float = Field(ge=0.0, le=1.0)
 
 
 class RemoteParams(Section):
-    """`remote:` section: the DVC remote (a local folder by default, S3 in production)."""
+    """`remote:` section: the DVC remote (a local folder in conf/config.yaml, S3 in production)."""
 
-    kind: Literal["local", "s3"] = "local"
-    url: str = "../tsjnet-dvc-remote"
-    endpoint_url: str | None = None
+    kind: Literal["local", "s3"]
+    url: str
+    endpoint_url: str | None

@@ -8,19 +8,19 @@ from tsjnet.config.base import Section
 class TsjnetLossParams(Section):
     """`loss.tsjnet:` TSJNet's L_MFF = a1 L_div + L_ssim + a2 L'_mse + a3 L''_mse, plus content terms.
 
-    The first four defaults are the paper's (a1 = 0.1, a2 = 6, a3 = 1). The content terms (intensity,
+    The first four weights are the paper's (a1 = 0.1, a2 = 6, a3 = 1). The content terms (intensity,
     texture, gradient-weighted SSIM) are the authors' released training code (20, 20, 10); set them to 0
     for the paper's L_MFF alone.
     """
 
-    diversity: float = Field(0.1, ge=0, description="a1: diversity between the decoder's attention heads")
-    ssim: float = Field(1.0, ge=0, description="weight of L_ssim (1 - SSIM to IR) + (1 - SSIM to VIS)")
-    recon_vi: float = Field(6.0, ge=0, description="a2: MSE of the VIS reconstruction (encoder+decoder)")
-    recon_ir: float = Field(1.0, ge=0, description="a3: MSE of the IR reconstruction (encoder+decoder)")
-    intensity: float = Field(20.0, ge=0, description="L1 to the element-wise max intensity")
-    texture: float = Field(20.0, ge=0, description="L1 of the Sobel magnitude to the max source gradient")
-    weighted_ssim: float = Field(10.0, ge=0, description="1 - gradient-weighted SSIM to the two sources")
-    ssim_window: int = Field(11, ge=3, description="Gaussian window of every SSIM term (odd)")
+    diversity: float = Field(ge=0, description="a1: diversity between the decoder's attention heads")
+    ssim: float = Field(ge=0, description="weight of L_ssim (1 - SSIM to IR) + (1 - SSIM to VIS)")
+    recon_vi: float = Field(ge=0, description="a2: MSE of the VIS reconstruction (encoder+decoder)")
+    recon_ir: float = Field(ge=0, description="a3: MSE of the IR reconstruction (encoder+decoder)")
+    intensity: float = Field(ge=0, description="L1 to the element-wise max intensity")
+    texture: float = Field(ge=0, description="L1 of the Sobel magnitude to the max source gradient")
+    weighted_ssim: float = Field(ge=0, description="1 - gradient-weighted SSIM to the two sources")
+    ssim_window: int = Field(ge=3, description="Gaussian window of every SSIM term (odd)")
 
     @field_validator("ssim_window")
     @classmethod
@@ -33,12 +33,12 @@ class TsjnetLossParams(Section):
 class SeafusionLossParams(Section):
     """`loss.seafusion:` SeAFusion's content loss L_int + 10 L_texture (Tang et al. 2022)."""
 
-    intensity: float = Field(1.0, ge=0, description="L1 to the element-wise max intensity")
-    texture: float = Field(10.0, ge=0, description="L1 of the Sobel magnitude to the max source gradient")
+    intensity: float = Field(ge=0, description="L1 to the element-wise max intensity")
+    texture: float = Field(ge=0, description="L1 of the Sobel magnitude to the max source gradient")
 
 
 class LossParams(Section):
     """`loss:` section: one sub-section per trained fusion model."""
 
-    tsjnet: TsjnetLossParams = TsjnetLossParams()
-    seafusion: SeafusionLossParams = SeafusionLossParams()
+    tsjnet: TsjnetLossParams
+    seafusion: SeafusionLossParams

@@ -16,9 +16,8 @@ Direction = Literal["max", "min"]
 class GateParams(Section):
     """`register.gate:` metric name -> better direction, and the margin that counts as a real improvement."""
 
-    metrics: dict[str, Direction] = Field(
-        default_factory=lambda: {"fused_miou": "max", "fused_map50": "max", "ssim": "max"})
-    min_delta: float = Field(0.0, ge=0.0)
+    metrics: dict[str, Direction]
+    min_delta: float = Field(ge=0.0)
 
     @field_validator("metrics")
     @classmethod
@@ -31,17 +30,17 @@ class GateParams(Section):
 class RegisterParams(Section):
     """`register:` section: the fusion model, the two task teachers, the gate and the serving limits."""
 
-    model_name: str = "tsjnet"
-    checkpoint: str = "models/tsjnet.pt"  # written by the train stage (tsjnet.registry.checkpoint format)
-    detector_name: str = "tsjnet-detector"
-    detector_checkpoint: str = "models/detector/infrared.pt"
-    segmenter_name: str = "tsjnet-segmenter"
-    segmenter_checkpoint: str = "models/segmenter.pt"
+    model_name: str
+    checkpoint: str  # written by the train stage (tsjnet.registry.checkpoint format)
+    detector_name: str
+    detector_checkpoint: str
+    segmenter_name: str
+    segmenter_checkpoint: str
     # Flat gate metrics from the evaluate stage (its `evaluate.metrics` output).
-    metrics_files: list[str] = Field(default_factory=lambda: ["metrics/evaluation.json"], min_length=1)
-    gate: GateParams = GateParams()
-    max_pixels: int = Field(4096 * 4096, ge=1)  # larger serving requests are refused (HTTP 400)
-    max_rows: int = Field(16, ge=1)  # pairs per serving request; more are refused (HTTP 400)
-    # Request body limit of the scoring server (HTTP 413), set through tsjnet.registry.http_limits: 64 MiB.
-    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1)
-    report: str = "reports/promotion.json"
+    metrics_files: list[str] = Field(min_length=1)
+    gate: GateParams
+    max_pixels: int = Field(ge=1)  # larger serving requests are refused (HTTP 400)
+    max_rows: int = Field(ge=1)  # pairs per serving request; more are refused (HTTP 400)
+    # Request body limit of the scoring server (HTTP 413), set through tsjnet.registry.http_limits.
+    max_body_bytes: int = Field(ge=1)
+    report: str

@@ -1,6 +1,6 @@
 """Params for the task networks (detector, segmenter) that drive and judge the fusion.
 
-Defaults are the CPU profile: small backbones trained from scratch in about two minutes each on
+conf/config.yaml holds the CPU values: small backbones trained from scratch in about two minutes each on
 SynthScenes; the ``paper`` profile swaps in the paper's backbones (Faster R-CNN ResNet-50 FPN and
 DeepLabV3+ ResNet-101).
 """
@@ -18,41 +18,40 @@ TrainModality = Literal["infrared", "visible", "blend"]
 class PretrainParams(Section):
     """Settings shared by both pretraining loops."""
 
-    epochs: int = Field(8, ge=1)
-    batch_size: int = Field(4, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(10.0, gt=0)
-    amp: bool = True  # only ever used on CUDA
-    hflip: bool = True  # random horizontal flips: the training sets are tiny
-    num_workers: int = Field(0, ge=0)
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    max_grad_norm: float = Field(gt=0)
+    amp: bool  # only ever used on CUDA
+    hflip: bool  # random horizontal flips: the training sets are tiny
+    num_workers: int = Field(ge=0)
 
 
 class DetectorParams(PretrainParams):
     """`detector:` section: one Faster R-CNN per modality, trained on that modality's boxes."""
 
-    arch: Literal["fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_resnet50_fpn"] = "fasterrcnn_mobilenet_v3_large_fpn"
-    epochs: int = Field(6, ge=1)
-    modalities: tuple[TrainModality, ...] = ("infrared", "visible")
-    fusion_detector: TrainModality = "infrared"  # which detector judges fused images
+    arch: Literal["fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_resnet50_fpn"]
+    modalities: tuple[TrainModality, ...]
+    fusion_detector: TrainModality  # which detector judges fused images
     # modality -> an earlier modality whose trained detector it starts from (fine-tuning instead of from scratch):
     # blends hold the IR objects plus the VIS-only ones, so the IR detector is a far better start than noise.
-    init_from: dict[TrainModality, TrainModality] = {}
+    init_from: dict[TrainModality, TrainModality]
     # Faster R-CNN resizes every image so its short side is min_size (default 800 px): null keeps the
     # data's own size (read from the first training image) so nothing is upscaled.
-    min_size: int | None = Field(None, ge=32)
-    max_size: int | None = Field(None, ge=32)
+    min_size: int | None = Field(ge=32)
+    max_size: int | None = Field(ge=32)
     # Anchor sizes (px) on every FPN level; null keeps torchvision's for the arch (32..512, too big for
     # the 5-70 px road users of MSRS/SynthScenes at native size).
-    anchor_sizes: tuple[int, ...] | None = (8, 16, 32, 64, 128)
-    box_head_dim: int = Field(256, ge=16)  # torchvision: 1024
-    rpn_batch_size_per_image: int = Field(128, ge=8)  # torchvision: 256
-    box_batch_size_per_image: int = Field(64, ge=8)  # torchvision: 512
-    rpn_post_nms_top_n_train: int = Field(300, ge=10)  # torchvision: 2000
-    rpn_post_nms_top_n_test: int = Field(100, ge=10)  # torchvision: 1000
-    score_threshold: float = Field(0.05, ge=0, le=1)
-    checkpoint_dir: str = "models/detector"  # one <modality>.pt per trained modality
-    metrics: str = "metrics/pretrain_detector.json"
+    anchor_sizes: tuple[int, ...] | None
+    box_head_dim: int = Field(ge=16)  # torchvision: 1024
+    rpn_batch_size_per_image: int = Field(ge=8)  # torchvision: 256
+    box_batch_size_per_image: int = Field(ge=8)  # torchvision: 512
+    rpn_post_nms_top_n_train: int = Field(ge=10)  # torchvision: 2000
+    rpn_post_nms_top_n_test: int = Field(ge=10)  # torchvision: 1000
+    score_threshold: float = Field(ge=0, le=1)
+    checkpoint_dir: str  # one <modality>.pt per trained modality
+    metrics: str
 
     @model_validator(mode="after")
     def _fusion_detector_trained(self) -> "DetectorParams":
@@ -69,10 +68,10 @@ class DetectorParams(PretrainParams):
 class SegmenterParams(PretrainParams):
     """`segmenter:` section: one DeepLabV3+ that sees IR (as gray RGB), VIS and fused images."""
 
-    encoder: str = "resnet18"
-    epochs: int = Field(4, ge=1)
-    lr: float = Field(3e-3, gt=0)
-    train_modalities: tuple[TrainModality, ...] = ("infrared", "visible")
-    batch_size: int = Field(4, ge=2)  # BatchNorm after ASPP's global pooling needs >= 2 in train mode
-    checkpoint: str = "models/segmenter.pt"
-    metrics: str = "metrics/pretrain_segmenter.json"
+    encoder: str
+    train_modalities: tuple[TrainModality, ...]
+    batch_size: int = Field(ge=2)  # BatchNorm after ASPP's global pooling needs >= 2 in train mode
+    # Random (height, width) training crops, null = whole images: 480x640 real pairs cost ~6x a crop of 256x256.
+    crop: tuple[int, int] | None
+    checkpoint: str
+    metrics: str

@@ -1,4 +1,4 @@
-"""Params for MLflow tracking: a local sqlite store by default, nothing to start."""
+"""Params for MLflow tracking: a local sqlite store in the committed config, nothing to start."""
 
 from tsjnet.config.base import Section
 
@@ -6,6 +6,6 @@ from tsjnet.config.base import Section
 class MlflowParams(Section):
     """`mlflow:` section. Override with MLFLOW_TRACKING_URI to use a shared server."""
 
-    tracking_uri: str = "sqlite:///mlflow.db"
-    artifact_location: str = "mlartifacts"
-    experiment: str = "tsjnet"
+    tracking_uri: str
+    artifact_location: str
+    experiment: str

@@ -1,8 +1,8 @@
 """Params of the fusion training stages: joint TSJNet (`train:`) and the SeAFusion baseline (`train_baseline:`).
 
 Both run through the same trainer (tsjnet.training.joint), so they share one set of knobs; the sections differ
-only in their defaults and in what TSJNet alone has (the DSM switch, the fusion-only ablation's outputs).
-Defaults are the CPU profile (SynthScenes, 2 cores): small crops and few epochs, sized to the pipeline budget.
+only in their values (conf/config.yaml) and in what TSJNet alone has (the DSM switch, the fusion-only ablation's
+outputs).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from tsjnet.config.base import Section
+from tsjnet.config.data import PairSource
 from tsjnet.config.evaluate import MethodSpec
 from tsjnet.config.tasks import TrainModality
 
@@ -22,58 +23,58 @@ DetTerm = Literal["loss_box_reg", "loss_rpn_box_reg", "loss_classifier"]
 class RoundsParams(Section):
     """`strategy: seafusion_rounds` (SeAFusion): w_seg grows with the round, the segmenter adapts in between."""
 
-    epochs_per_round: int = Field(2, ge=1, description="fusion epochs per round; round r uses w_seg * r")
-    segmenter_steps: int = Field(12, ge=0, description="segmenter fine-tuning batches on fused images per round")
-    segmenter_lr: float = Field(1e-4, gt=0, description="Adam lr of that fine-tuning")
+    epochs_per_round: int = Field(ge=1, description="fusion epochs per round; round r uses w_seg * r")
+    segmenter_steps: int = Field(ge=0, description="segmenter fine-tuning batches on fused images per round")
+    segmenter_lr: float = Field(gt=0, description="Adam lr of that fine-tuning")
 
 
 class DynamicParams(Section):
     """`strategy: segmif_dynamic` (SegMiF, DWA-style): weights from each loss's ratio to its previous value."""
 
-    temperature: float = Field(2.0, gt=0, description="softmax temperature over the loss ratios (higher = flatter)")
+    temperature: float = Field(gt=0, description="softmax temperature over the loss ratios (higher = flatter)")
 
 
 class FusionTrainParams(Section):
     """Settings shared by every fusion training run."""
 
-    model: str = "tsjnet_lite"  # tsjnet.models.registry name
-    epochs: int = Field(2, ge=1)  # CPU budget: a joint epoch of 48 crops takes ~30 s on 2 idle cores
-    batch_size: int = Field(2, ge=1)  # paper: 2
-    crop: tuple[int, int] | None = (128, 128)  # random training crop (height, width); null = whole images
-    lr: float = Field(1e-3, gt=0)  # paper: Adam 1e-3
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(10.0, gt=0)
-    plateau_stalls: int = Field(3, ge=1)  # lr *= plateau_factor once val loss has not improved this many epochs
-    plateau_factor: float = Field(0.1, gt=0, lt=1)
-    amp: bool = True  # mixed precision, used only where the device supports it (CUDA)
+    model: str  # tsjnet.models.registry name
+    epochs: int = Field(ge=1)  # CPU budget: a joint epoch of 48 crops takes ~30 s on 2 idle cores
+    batch_size: int = Field(ge=1)  # paper: 2
+    crop: tuple[int, int] | None  # random training crop (height, width); null = whole images
+    lr: float = Field(gt=0)  # paper: Adam 1e-3
+    weight_decay: float = Field(ge=0)
+    max_grad_norm: float = Field(gt=0)
+    plateau_stalls: int = Field(ge=1)  # lr *= plateau_factor once val loss has not improved this many epochs
+    plateau_factor: float = Field(gt=0, lt=1)
+    amp: bool  # mixed precision, used only where the device supports it (CUDA)
     # L_all = L_fusion + w_det L_Det + w_seg L_Seg. Measured on SynthScenes: weights of 10 from the first epoch let
     # the frozen task nets dominate and wash the fused image out (val SSIM 0.05); `task_warmup_epochs` lets the
     # fusion loss shape the image first (params.yaml's comment has the CPU default's measurements).
-    w_det: float = Field(1.0, ge=0)
-    w_seg: float = Field(1.0, ge=0)
-    det_terms: tuple[DetTerm, ...] = ("loss_box_reg", "loss_rpn_box_reg")
-    include_objectness: bool = False  # add the RPN objectness loss to L_Det
-    fusion_detector: TrainModality | None = None  # detector judging fused images; null = detector.fusion_detector
-    seg_render: Literal["colour", "gray"] = "colour"  # fused image for the segmenter: VIS chroma or gray RGB
-    strategy: Strategy = "joint"
+    w_det: float = Field(ge=0)
+    w_seg: float = Field(ge=0)
+    det_terms: tuple[DetTerm, ...]
+    include_objectness: bool  # add the RPN objectness loss to L_Det
+    fusion_detector: TrainModality | None  # detector judging fused images; null = detector.fusion_detector
+    seg_render: Literal["colour", "gray"]  # fused image for the segmenter: VIS chroma or gray RGB
+    strategy: Strategy
     # Epochs of L_fusion alone before the task losses join (counted in `epochs`); 0 = joint from the start (paper).
-    task_warmup_epochs: int = Field(0, ge=0)
-    rounds: RoundsParams = RoundsParams()
-    dynamic: DynamicParams = DynamicParams()
-    num_workers: int = Field(0, ge=0)
-    log_images_every: int = Field(1, ge=0)  # epochs between sample-grid artifacts in MLflow; 0 = never
-    n_log_images: int = Field(3, ge=1)
-    checkpoint: str = "checkpoints/tsjnet.pt"  # per-epoch training state (resume); persists across dvc repro
-    out: str = "models/tsjnet.pt"  # final model (tsjnet.registry.checkpoint format)
-    metrics: str = "metrics/train.json"
+    task_warmup_epochs: int = Field(ge=0)
+    rounds: RoundsParams
+    dynamic: DynamicParams
+    num_workers: int = Field(ge=0)
+    log_images_every: int = Field(ge=0)  # epochs between sample-grid artifacts in MLflow; 0 = never
+    n_log_images: int = Field(ge=1)
+    checkpoint: str  # per-epoch training state (resume); persists across dvc repro
+    out: str  # final model (tsjnet.registry.checkpoint format)
+    metrics: str
     # The warm-up state shared between runs (null: not shared): written at the end of the warm-up; a run without a
     # checkpoint of its own starts from it when all settings but the task ones match (training.joint.warm_start).
-    warmup_checkpoint: str | None = None
+    warmup_checkpoint: str | None
     # A fusion checkpoint (tsjnet.registry.checkpoint format) whose weights start the run instead of a random
     # init: fine-tuning, e.g. from the shipped real-data model (models/pretrained/). Its model must be `model`.
-    init_from: str | None = None
+    init_from: str | None
     # With init_from: keep the BatchNorm running statistics of the start model (affine weights still train).
-    freeze_norm: bool = True
+    freeze_norm: bool
 
     @model_validator(mode="after")
     def _task_losses_get_epochs(self) -> "FusionTrainParams":
@@ -86,11 +87,10 @@ class FusionTrainParams(Section):
 class TrainParams(FusionTrainParams):
     """`train:` joint TSJNet training, and its fusion-only ablation (same run with w_det = w_seg = 0)."""
 
-    dsm: bool = True  # False: the LSM's detail-salience branch is replaced by identity (ablation)
-    warmup_checkpoint: str | None = "checkpoints/tsjnet_warmup.pt"
-    ablation_checkpoint: str = "checkpoints/tsjnet_fusion_only.pt"
-    ablation_out: str = "models/tsjnet_fusion_only.pt"
-    ablation_metrics: str = "metrics/train_fusion_only.json"
+    dsm: bool  # False: the LSM's detail-salience branch is replaced by identity (ablation)
+    ablation_checkpoint: str
+    ablation_out: str
+    ablation_metrics: str
 
     def fusion_only(self) -> "TrainParams":
         """The ablation: the same run without task losses (w_det = w_seg = 0), written to the ablation paths; it
@@ -107,20 +107,6 @@ class TrainParams(FusionTrainParams):
 class BaselineParams(FusionTrainParams):
     """`train_baseline:` SeAFusion with its own content loss (+ optionally its semantic loss) via the same trainer."""
 
-    model: str = "seafusion"
-    w_det: float = Field(0.0, ge=0)
-    w_seg: float = Field(0.0, ge=0)
-    checkpoint: str = "checkpoints/seafusion.pt"
-    out: str = "models/seafusion.pt"
-    metrics: str = "metrics/train_baseline.json"
-
-
-class PairSource(Section):
-    """Pairs of an MSRS-layout folder named by a names file (one name per line, relative to `root`)."""
-
-    root: str
-    names: str
-
 
 class PretrainParams(FusionTrainParams):
     """`pretrain_fusion:` the shipped real-data model: the fusion loss alone on real pairs (`tsjnet pretrain`).
@@ -130,13 +116,10 @@ class PretrainParams(FusionTrainParams):
     reports `test` in the model card next to the `references` (methods in `evaluate.methods` form).
     """
 
-    w_det: float = Field(0.0, ge=0, le=0)
-    w_seg: float = Field(0.0, ge=0, le=0)
+    w_det: float = Field(ge=0, le=0)
+    w_seg: float = Field(ge=0, le=0)
     train_pairs: PairSource
     val_pairs: PairSource
     test_pairs: PairSource
-    references: list[MethodSpec] = Field(default_factory=list)
-    checkpoint: str = "checkpoints/pretrained.pt"
-    out: str = "models/pretrained/tsjnet_lite_msrs.pt"
-    metrics: str = "models/pretrained/tsjnet_lite_msrs.json"
-    card: str = "models/pretrained/README.md"
+    references: list[MethodSpec]
+    card: str  # the model card (Markdown), rendered from `metrics`

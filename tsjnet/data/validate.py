@@ -16,9 +16,6 @@ from tsjnet.data.manifest import manifest_records, read_manifest
 from tsjnet.data.validate_files import FILE_CHECKS, Problem, check_files
 from tsjnet.errors import DataError
 
-# Where the validate stage writes its counts; dvc.yaml declares the same path as a metrics file.
-METRICS_PATH = "metrics/validation.json"
-
 
 @dataclass(frozen=True)
 class ValidationResult:
