@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.params import write_params
 from tsjnet.config import ParamsError
 from tsjnet.errors import DataError
 
@@ -31,9 +32,7 @@ def _stage(name: str) -> Callable[[str], None]:
 
 
 def _params(folder: Path, data: dict) -> str:
-    path = folder / "params.yaml"
-    path.write_text(yaml.safe_dump({"data": data}))
-    return str(path)
+    return str(write_params(folder / "params.yaml", {"data": data}))
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -86,6 +85,26 @@ def test_msrs_source_is_copied_byte_for_byte_into_names_file_splits(tmp_path: Pa
     assert len(copied) == 3 * (3 + 3)  # per pair: ir, vi, mask + one label file per modality
 
 
+def test_msrs_splits_may_come_from_different_roots(tmp_path: Path, tmp_msrs: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Train from one dataset, val/test from another (ivf-train + ivf-dev): each split names its own root."""
+    monkeypatch.chdir(tmp_path)
+    other = shutil.copytree(tmp_msrs, tmp_path / "other")
+    for root, names in ((tmp_msrs, "00001D\n"), (other, "00002N\n00003D\n")):
+        (root / "splits").mkdir()
+        (root / "splits" / "pick.txt").write_text(names)
+    splits = {"train": {"root": str(tmp_msrs), "names": "splits/pick.txt"},
+              "test": {"root": str(other), "names": "splits/pick.txt"}}
+    _stage("ingest")(_params(tmp_path, {"source": "msrs", "root": None, "splits": splits}))
+    manifest = pd.read_csv("data/manifest.csv").set_index("name")
+    assert manifest["split"].to_dict() == {"00001D": "train", "00002N": "test", "00003D": "test"}
+    assert _hashes(Path("data/ingested"))["test/ir/00003D.png"] == _hashes(other)["test/ir/00003D.png"]
+
+    (other / "splits" / "pick.txt").write_text("00001D\n")  # the same name in two splits would overwrite a pair
+    with pytest.raises(DataError, match=r"'00001D' is in data.splits 'train' and 'test'"):
+        _stage("ingest")(_params(tmp_path, {"source": "msrs", "root": None, "splits": splits}))
+
+
 def test_paired_source_detects_its_folders(tmp_path: Path, tmp_msrs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     root = tmp_path / "TNO"
@@ -102,7 +121,7 @@ def test_ingest_refuses_empty_or_overlapping_sources(tmp_path: Path, monkeypatch
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="empty: no split folder with ir/ and vi/"):
         _stage("ingest")(_params(tmp_path, {"source": "msrs", "root": "empty"}))
-    with pytest.raises(ParamsError, match="overlaps data.root"):
+    with pytest.raises(ParamsError, match="overlaps the source folder empty"):
         _stage("ingest")(_params(tmp_path, {"source": "msrs", "root": "empty", "out": "empty/ingested"}))
     with pytest.raises(DataError, match="no known IR/VIS folder pair"):
         _stage("ingest")(_params(tmp_path, {"source": "paired", "root": "empty"}))

@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.progress import track
 
 from tsjnet.config import ParamsError
-from tsjnet.config.data import DataParams
+from tsjnet.config.data import DataParams, PairSource
 from tsjnet.data import open_dataset
 from tsjnet.data.msrs import DET_DIR, SEG_DIR
 from tsjnet.data.paired import PRESETS
@@ -33,6 +33,26 @@ def detect_preset(root: Path) -> str:
                     "arrange the pairs as <root>/ir + <root>/vi")
 
 
+def _split_records(data: DataParams, split: str, selection: str | PairSource) -> list[PairRecord]:
+    """One split's records: a names file under data.root, or a {root, names} source of its own."""
+    root, names = ((Path(selection.root), selection.names) if isinstance(selection, PairSource)
+                   else (Path(str(data.root)), selection))
+    if not root.is_dir():
+        raise DataError(f"data.splits.{split}: {root} not found; point it at an MSRS-layout folder")
+    return [replace(record, split=split) for record in open_dataset("msrs", root, names_file=names).records]
+
+
+def _unique_names(records: list[PairRecord]) -> list[PairRecord]:
+    """Every name once: splits from different roots must not share a name (one would overwrite the other)."""
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.name in seen:
+            raise DataError(f"pair name {record.name!r} is in data.splits {seen[record.name]!r} and "
+                            f"{record.split!r}; a name may be in one split only (check the names files)")
+        seen[record.name] = record.split
+    return records
+
+
 def source_records(data: DataParams) -> list[PairRecord]:
     """Records of the configured real source; with `data.splits`, each names file becomes that split."""
     root = Path(str(data.root))
@@ -43,8 +63,8 @@ def source_records(data: DataParams) -> list[PairRecord]:
         return open_dataset("paired", root, preset=detect_preset(root)).records
     if not data.splits:
         return open_dataset("msrs", root).records
-    return [replace(record, split=split) for split, names_file in data.splits.items()
-            for record in open_dataset("msrs", root, names_file=names_file).records]
+    return _unique_names([record for split, selection in data.splits.items()
+                          for record in _split_records(data, split, selection)])
 
 
 def _copy(source: Path, target: Path) -> Path:
@@ -68,14 +88,14 @@ def copy_record(record: PairRecord, out: Path) -> PairRecord:
     )
 
 
-def _clear(out: Path, source_root: str | None) -> None:
-    """Empty `out` (a stage output: stale files from an earlier run must not leak in), never the source."""
-    if source_root is not None:
+def _clear(out: Path, source_roots: list[str]) -> None:
+    """Empty `out` (a stage output: stale files from an earlier run must not leak in), never a source."""
+    target = out.resolve()
+    for source_root in source_roots:
         source = Path(source_root).resolve()
-        target = out.resolve()
         if target == source or target in source.parents or source in target.parents:
-            raise ParamsError(f"data.out {out} overlaps data.root {source_root}; ingest would overwrite the "
-                              "source. Point data.out at a separate folder")
+            raise ParamsError(f"data.out {out} overlaps the source folder {source_root}; ingest would overwrite "
+                              "the source. Point data.out at a separate folder")
     if out.exists():
         shutil.rmtree(out)
 
@@ -83,7 +103,7 @@ def _clear(out: Path, source_root: str | None) -> None:
 def materialise(data: DataParams, progress: bool = True) -> list[PairRecord]:
     """Write the configured source into `data.out` (emptied first); the records of the written pairs."""
     out = Path(data.out)
-    _clear(out, data.root)
+    _clear(out, data.source_roots())
     if data.source == "synth":
         return write_synthscenes(out, data.synth, progress=progress)
     records = source_records(data)
