@@ -7,8 +7,9 @@ silently dropped or mis-paired image corrupts every fusion metric computed after
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path, PurePath
+from typing import TypeVar
 
 import numpy as np
 
@@ -79,32 +80,46 @@ def format_names(names: list[str], limit: int = 20) -> str:
     return shown if len(names) <= limit else f"{shown}, ... (+{len(names) - limit} more)"
 
 
+#: A file location: a local `Path`, or a `PurePosixPath` key of an object store (tsjnet.batch lists S3 this way).
+P = TypeVar("P", bound=PurePath)
+#: Whatever a pair's two sides are (paths, S3 URIs).
+T = TypeVar("T")
+
+
+def index_by_stem(images: Iterable[P], where: object) -> dict[str, P]:
+    """Image files keyed by stem; two files with one stem (a.png, a.jpg) or none at all are an error naming `where`."""
+    found: dict[str, P] = {}
+    for path in sorted(images):
+        if path.stem in found:
+            raise DataError(f"{where}: {found[path.stem].name} and {path.name} share the name {path.stem!r}; "
+                            "keep one of them")
+        found[path.stem] = path
+    if not found:
+        raise DataError(f"{where}: no images found (.png/.jpg/.bmp/.tif); put the images there or fix the path")
+    return found
+
+
 def images_by_stem(folder: Path) -> dict[str, Path]:
     """Image files of a folder keyed by stem; two files with one stem (a.png, a.jpg) are an error."""
     if not folder.is_dir():
         raise DataError(f"{folder}: folder not found; check the dataset root and folder names")
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if not is_image_file(path):
-            continue
-        if path.stem in found:
-            raise DataError(f"{folder}: {found[path.stem].name} and {path.name} share the name {path.stem!r}; "
-                            "keep one of them")
-        found[path.stem] = path
-    if not found:
-        raise DataError(f"{folder}: no images found (.png/.jpg/.bmp/.tif); put the images there or fix the path")
-    return found
+    return index_by_stem((path for path in folder.iterdir() if is_image_file(path)), folder)
+
+
+def match_by_stem(ir: Mapping[str, T], vi: Mapping[str, T], ir_where: object,
+                  vi_where: object) -> list[tuple[str, T, T]]:
+    """(name, ir, vi) for every stem on both sides, sorted by name; a stem on one side only is an error naming it."""
+    missing = ((sorted(ir.keys() - vi.keys()), vi_where), (sorted(vi.keys() - ir.keys()), ir_where))
+    unpaired = [f"{len(names)} name(s) missing from {where}: {format_names(names)}"
+                for names, where in missing if names]
+    if unpaired:
+        raise DataError(f"unpaired images: {'; '.join(unpaired)}. Add the missing partners or remove the extra files")
+    return [(name, ir[name], vi[name]) for name in sorted(ir)]
 
 
 def pair_folders(ir_dir: Path, vi_dir: Path) -> list[tuple[str, Path, Path]]:
     """(name, ir_path, vi_path) for every stem present in both folders; any unmatched stem is an error."""
-    ir, vi = images_by_stem(ir_dir), images_by_stem(vi_dir)
-    unpaired = [f"{len(names)} name(s) missing from {folder}: {format_names(names)}"
-                for names, folder in ((sorted(ir.keys() - vi.keys()), vi_dir), (sorted(vi.keys() - ir.keys()), ir_dir))
-                if names]
-    if unpaired:
-        raise DataError(f"unpaired images: {'; '.join(unpaired)}. Add the missing partners or remove the extra files")
-    return [(name, ir[name], vi[name]) for name in sorted(ir)]
+    return match_by_stem(images_by_stem(ir_dir), images_by_stem(vi_dir), ir_dir, vi_dir)
 
 
 def open_paired(root: str | Path, split: str | None = None, *, preset: str | None = None,
