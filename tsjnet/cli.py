@@ -76,8 +76,12 @@ def bench(
                                       help="Adam steps per network for --quality (same crops for both)"),
     real_pairs: bool = typer.Option(True, "--real-pairs/--no-real-pairs",
                                     help="score the shipped and the pipeline's model on real pairs (pretrain_fusion)"),
+    serving: bool = typer.Option(True, "--serving/--no-serving",
+                                 help="load-test mlflow models serve of register.checkpoint on 127.0.0.1"),
+    serving_requests: int = typer.Option(200, "--serving-requests", min=1, help="requests in the serving load run"),
+    serving_clients: int = typer.Option(4, "--serving-clients", min=1, help="concurrent clients in that run"),
 ) -> None:
-    """Measure fusion latency, attention, a training step, metrics, lite-vs-SeAFusion quality and the pipeline."""
+    """Measure fusion latency, attention, a training step, metrics, quality (lite vs SeAFusion), serving, pipeline."""
     from pathlib import Path
 
     from tsjnet.bench.report import markdown
@@ -85,13 +89,15 @@ def bench(
     from tsjnet.models.info import parse_size
 
     results = run_benchmarks(Path(out), repeats, *parse_size(size), natten_cpu, pipeline, params_path,
-                             (Path(ivf_dev) / "MSRS", quality_steps) if quality else None, real_pairs=real_pairs)
+                             (Path(ivf_dev) / "MSRS", quality_steps) if quality else None, real_pairs=real_pairs,
+                             serving=(serving_requests, serving_clients, Path(ivf_dev) / "MSRS") if serving else None)
     typer.echo(markdown(results))
 
 
 def _register_commands() -> None:
     """Each area owns its command functions; the app only names them."""
     from tsjnet.data.remote import remote
+    from tsjnet.export.cli import export
     from tsjnet.metrics.cli import evaluate
     from tsjnet.models.info import info
     from tsjnet.registry.cli import fuse
@@ -99,6 +105,7 @@ def _register_commands() -> None:
     app.command("evaluate")(evaluate)
     app.command("remote")(remote)
     app.command("fuse")(fuse)
+    app.command("export")(export)
     app.command("info")(info)
 
 

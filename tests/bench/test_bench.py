@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from tsjnet.bench.edge import TARGET_PAIRS_PER_SECOND, edge_benchmark, edge_pair
 from tsjnet.bench.fusion import fusion_latency
 from tsjnet.bench.report import markdown
 from tsjnet.bench.run import FUSION_METHODS, SEAFUSION_RELEASE, fusion_methods, run_benchmarks
 from tsjnet.bench.timing import median_seconds
+from tsjnet.config.data import PairSource
+from tsjnet.export.runtime import RUNTIMES
 from tsjnet.models.seafusion_release import ATTRIBUTION, SeAFusionRelease
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,3 +56,28 @@ def test_suite_writes_every_section(tmp_path: Path) -> None:
     table = (tmp_path / "bench.md").read_text()
     assert table == markdown(results)
     assert "## fusion_latency" in table and "tsjnet_paper" in table
+    assert [row["runtime"] for row in written["edge"]["runtimes"]] == list(RUNTIMES) and "## edge" in table
+
+
+def test_edge_section_times_the_user_path_in_every_runtime() -> None:
+    shipped = ROOT / "models" / "pretrained" / "tsjnet_lite_msrs.pt"
+    section = edge_benchmark(32, 48, repeats=1, weights=shipped)
+    assert section["weights"] == str(shipped) and section["pair"] == "random" and section["size"] == "32x48"
+    assert section["threads"] == 2 and section["matmul_peak_gflops"] > 0 and section["gflop_per_pair"] > 0
+    assert [row["runtime"] for row in section["runtimes"]] == list(RUNTIMES)
+    for row in section["runtimes"]:
+        assert row["pairs_per_second"] == pytest.approx(1 / row["seconds"]) and 0 < row["fraction_of_matmul_peak"]
+        assert row["max_diff_grey_levels"] <= 1  # every runtime within 1/255 of PyTorch
+        assert row["meets_target"] == (row["pairs_per_second"] >= TARGET_PAIRS_PER_SECOND)
+    table = markdown({"machine": "test", "edge": section})
+    assert "## edge" in table and "| runtime | seconds | pairs_per_second |" in table
+    assert f"- target_pairs_per_second: {TARGET_PAIRS_PER_SECOND:g}" in table
+
+
+def test_edge_pair_is_the_first_real_pair_cropped_or_noise(tmp_msrs: Path) -> None:
+    source = PairSource(root=str(tmp_msrs), names=str(tmp_msrs / "names.txt"))
+    (tmp_msrs / "names.txt").write_text("00003D\n00001D\n")
+    name, ir, vi = edge_pair(source, 8, 10)
+    assert name == "00001D" and ir.shape == (8, 10) and vi.shape == (8, 10, 3)
+    assert edge_pair(source, 10_000, 10)[0] == "random"  # larger than the images
+    assert edge_pair(PairSource(root=str(tmp_msrs / "absent"), names="x.txt"), 8, 10)[0] == "random"

@@ -11,11 +11,13 @@ import torch
 from rich.console import Console
 
 from tsjnet.bench.attention import attention_benchmark
+from tsjnet.bench.edge import THREADS, edge_benchmark
 from tsjnet.bench.fusion import fusion_latency
 from tsjnet.bench.pipeline import pipeline_benchmark
 from tsjnet.bench.quality import fusion_quality, open_ivf_dev
 from tsjnet.bench.real_pairs import real_pair_quality
 from tsjnet.bench.report import write_results
+from tsjnet.bench.serving import serving_load
 from tsjnet.bench.timing import matmul_peak_gflops
 from tsjnet.bench.training import train_step_benchmark
 from tsjnet.config import load_params
@@ -43,14 +45,16 @@ def _devices() -> list[torch.device]:
 
 def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_cpu: bool,
                    pipeline: bool, params_path: str, quality: tuple[Path, int] | None = None,
-                   release_weights: Path = Path(SEAFUSION_RELEASE), real_pairs: bool = False) -> dict[str, Any]:
+                   release_weights: Path = Path(SEAFUSION_RELEASE), real_pairs: bool = False,
+                   serving: tuple[int, int, Path | None] | None = None) -> dict[str, Any]:
     """Run every benchmark; `repeats` applies to the fast models (paper on CPU uses 2 after one warm-up).
 
     `quality` = (ivf-dev's MSRS folder, Adam steps per network) adds the lite-vs-SeAFusion fusion quality
     section (tsjnet.bench.quality); its data is opened first, so a wrong path fails before minutes of timing.
     `release_weights` (default: from the project root) adds a latency row for the released SeAFusion if present.
     `real_pairs` adds the real-pair quality of the shipped model and of the pipeline's `train.out`
-    (tsjnet.bench.real_pairs).
+    (tsjnet.bench.real_pairs). `serving` = (requests, clients, ivf-dev's MSRS folder or None) adds a load run
+    against `mlflow models serve` of `register.checkpoint` at `height` x `width` (tsjnet.bench.serving).
     """
     quality_data = (open_ivf_dev(quality[0]), quality[1]) if quality else None
     cpu_threads = torch.get_num_threads()
@@ -71,17 +75,19 @@ def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_
         console.print(f"neighborhood attention on {device.type}")
         results["neighborhood_attention"].append(attention_benchmark(device, repeats, natten_cpu))
     params = load_params(params_path)
-    det, seg = params.detector, params.segmenter
     console.print("joint training step (cpu profile)")
-    results["train_step"].append(train_step_benchmark("tsjnet_lite", det, seg, 2, 128, 128, torch.device("cpu"), repeats))
+    results["train_step"].append(train_step_benchmark("tsjnet_lite", params, 2, 128, 128, torch.device("cpu"), repeats))
     if torch.cuda.is_available():
         paper = load_params(params_path, ["profile=paper"])
         results["train_step"].append(train_step_benchmark(
-            "tsjnet_paper", paper.detector, paper.segmenter, 2, 480, 640, torch.device("cuda"), repeats))
+            "tsjnet_paper", paper, 2, 480, 640, torch.device("cuda"), repeats))
     console.print("fusion metrics (one 480x640 pair, this process's threads)")
     metrics = benchmark_metrics(height, width, repeats=repeats)
     results["fusion_metrics"] = {"size": f"{height}x{width}", "total_seconds": metrics["total_seconds"],
                                  **{f"{k}_s": v for k, v in metrics["seconds"].items()}}
+    console.print(f"[bold]edge: pairs/s of the user path (fuse_pair) on {THREADS} threads, torch / onnxruntime / openvino")
+    results["edge"] = edge_benchmark(height, width, repeats, Path(params.pretrain_fusion.out),
+                                     params.pretrain_fusion.val_pairs)
     if quality_data:
         (train_pairs, val_pairs), steps = quality_data
         console.print(f"[bold]fusion quality on ivf-dev: lite vs SeAFusion, {steps} Adam steps each")
@@ -89,6 +95,9 @@ def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_
     if real_pairs:
         console.print("[bold]real-pair quality: the shipped model and the pipeline's model against the references")
         results["real_pairs"] = real_pair_quality(params, Path(params.train.out), torch.device("cpu"))
+    if serving:
+        console.print(f"[bold]serving: {serving[0]} requests from {serving[1]} clients to mlflow models serve")
+        results["serving"] = serving_load(params.register, *serving[:2], height, width, serving[2])
     if pipeline:
         console.print("pipeline: tsjnet repro --force, then a no-op dvc repro")
         results["pipeline"] = pipeline_benchmark(force=True)

@@ -15,6 +15,10 @@ span (clamped like the windows), so each tile is dense attention over its span u
 are grouped into rectangular blocks with one table each and every block is a single fused
 `scaled_dot_product_attention` call with the table broadcast over its tiles: no per-tile table and no score
 matrix is ever materialised in the forward pass.
+
+The tiling plan is built in Python per map shape, which a graph with symbolic height and width cannot hold.
+Under `torch.export` (the ONNX export, tsjnet.export) the same attention runs as `_window_attention`: each
+query's k x k keys gathered with tensor index arithmetic only, so one exported graph serves every size.
 """
 
 from __future__ import annotations
@@ -52,13 +56,14 @@ def neighborhood_attention(
     scale = q.shape[-1] ** -0.5 if scale is None else scale
     if _natten_fused_can_run(q, kernel_size, dilation, rpb):
         return natten.na2d(q, k, v, kernel_size=kernel_size, dilation=dilation, scale=scale)
+    attend = _window_attention if torch.compiler.is_exporting() else _tiled_attention
     if dilation == 1:
-        return _tiled_attention(q, k, v, kernel_size, rpb, scale)
+        return attend(q, k, v, kernel_size, rpb, scale)
     out = q.new_empty(q.shape[:-1] + v.shape[-1:])
     for gh in range(dilation):
         for gw in range(dilation):
             sub = (slice(None), slice(gh, None, dilation), slice(gw, None, dilation))
-            out[sub] = _tiled_attention(q[sub], k[sub], v[sub], kernel_size, rpb, scale)
+            out[sub] = attend(q[sub], k[sub], v[sub], kernel_size, rpb, scale)
     return out
 
 
@@ -245,3 +250,40 @@ class _CpuFlashWithBiasGrad(torch.autograd.Function):
         grad_probs = torch.matmul(grad_out, v.transpose(-1, -2)).sub_((grad_out * out).sum(-1, keepdim=True))
         grad_bias = probs.mul_(grad_probs).sum(0, keepdim=True)
         return grad_q, grad_k, grad_v, grad_bias, None
+
+
+def _axis_windows(length: int, kernel_size: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    """Per query of one axis: its k key positions, their rpb index, and which of them exist, as (length, k).
+
+    Tensor arithmetic only (no Python branch on `length`), so it traces with a symbolic length. A window wider
+    than the axis keeps k slots; those past the axis are repeats of the last key and are masked by the caller.
+    """
+    query = torch.arange(length, device=device)
+    last = query[length - 1 : length]
+    start = torch.minimum((query - kernel_size // 2).clamp(min=0), (last - (kernel_size - 1)).clamp(min=0))
+    keys = start[:, None] + torch.arange(kernel_size, device=device)
+    return torch.minimum(keys, last), keys - query[:, None] + kernel_size - 1, keys <= last
+
+
+def _window_attention(q: Tensor, k: Tensor, v: Tensor, kernel_size: int, rpb: Tensor | None, scale: float) -> Tensor:
+    """Dilation-1 NA for export: gather every query's k x k keys, softmax over them (same maths as the tiles).
+
+    Holds k*k copies of k and v, so it is for exported graphs (any size, one graph), not for training.
+    """
+    batch, height, width, heads, _ = q.shape
+    rows, row_bias, row_real = _axis_windows(height, kernel_size, q.device)
+    cols, col_bias, col_real = _axis_windows(width, kernel_size, q.device)
+
+    def windows(x: Tensor) -> Tensor:  # (B, H, W, heads, d) -> (B, H, W, heads, k*k, d)
+        x = x.index_select(1, rows.flatten()).unflatten(1, (height, kernel_size))
+        x = x.index_select(3, cols.flatten()).unflatten(3, (width, kernel_size))
+        return x.permute(0, 1, 3, 5, 2, 4, 6).flatten(4, 5)
+
+    side = 2 * kernel_size - 1
+    table = rpb.to(q.dtype) if rpb is not None else q.new_zeros(heads, side, side)
+    bias = table.index_select(1, row_bias.flatten()).unflatten(1, (height, kernel_size))
+    bias = bias.index_select(3, col_bias.flatten()).unflatten(3, (width, kernel_size))  # (heads, H, k, W, k)
+    real = row_real[:, :, None, None] & col_real[None, None]
+    bias = bias.masked_fill(~real, -math.inf).permute(1, 3, 0, 2, 4).flatten(3, 4)  # (H, W, heads, k*k)
+    scores = (q[..., None, :] @ windows(k).transpose(-1, -2)).squeeze(-2) * scale + bias
+    return (scores.softmax(-1)[..., None, :] @ windows(v)).squeeze(-2)

@@ -18,6 +18,8 @@ class FusionModel(nn.Module):
     trainable: bool = True
     #: Credit (licence, copyright) that must be shown with the results of a third-party method; None for ours.
     attribution: str | None = None
+    #: True when `fuse` runs its activations channels-last: inference loaders then give it channels-last weights.
+    channels_last: bool = False
 
     def fuse(self, ir: torch.Tensor, vi: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

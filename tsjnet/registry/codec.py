@@ -53,7 +53,10 @@ def decode_image(text: object, reader: Callable[[Path], np.ndarray], label: str,
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except Image.DecompressionBombError as error:  # Pillow refuses headers above 2 x its own limit on open
+        raise invalid(f"{label}: the image header claims a size above the limit of {max_pixels} pixels ({error}); "
+                      "downscale or tile the image (limit: params register.max_pixels)") from None
+    except (UnidentifiedImageError, OSError):
         raise invalid(f"{label}: the decoded bytes are not an image PNG/JPEG/BMP/TIFF can read") from None
     if width * height > max_pixels:
         raise invalid(f"{label}: {width}x{height} = {width * height} pixels exceeds the limit of {max_pixels}; "

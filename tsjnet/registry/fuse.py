@@ -2,12 +2,14 @@
 
 `fuse_pair` is the one inference path: the `tsjnet fuse` command and the served pyfunc both call it, so a
 served request and a batch job produce identical pixels. Images keep their native size (the models take any
-H, W); the VIS chroma is put back unless gray output is asked for.
+H, W); the VIS chroma is put back unless gray output is asked for. The luminance step is pluggable: a PyTorch
+`FusionModel` or an exported graph in another runtime (tsjnet.export.runtime), around the same colour code.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -21,6 +23,12 @@ from tsjnet.errors import DataError
 from tsjnet.models.fusion import FusionModel
 
 
+class LuminanceFuser(Protocol):
+    """What `fuse_pair` needs: (B, 1, H, W) IR and VIS luminance in [0, 1] -> fused luminance, like `FusionModel`."""
+
+    def fuse(self, ir: torch.Tensor, vi: torch.Tensor) -> torch.Tensor: ...
+
+
 def model_device(model: torch.nn.Module) -> torch.device:
     """Where the model's tensors live; CPU for parameter-free rules (classical fusion)."""
     tensor = next(iter(model.parameters()), None)
@@ -30,10 +38,14 @@ def model_device(model: torch.nn.Module) -> torch.device:
 
 
 @torch.inference_mode()
-def fuse_pair(model: FusionModel, ir_u8: np.ndarray, vi_u8: np.ndarray, gray: bool = False) -> np.ndarray:
-    """Fuse one IR/VIS pair of uint8 images (same H, W); (H, W) uint8 if `gray`, else (H, W, 3) RGB."""
+def fuse_pair(model: FusionModel | LuminanceFuser, ir_u8: np.ndarray, vi_u8: np.ndarray,
+              gray: bool = False) -> np.ndarray:
+    """Fuse one IR/VIS pair of uint8 images (same H, W); (H, W) uint8 if `gray`, else (H, W, 3) RGB.
+
+    `model` is a PyTorch fusion model (on its own device) or any other `LuminanceFuser` (fed CPU tensors).
+    """
     ir_y, vi_y, vi_rgb = prepare_pair(ir_u8, vi_u8)
-    device = model_device(model)
+    device = model_device(model) if isinstance(model, torch.nn.Module) else torch.device("cpu")
     fused_y = model.fuse(ir_y[None].to(device), vi_y[None].to(device))[0].float().cpu()
     return to_uint8(fused_y if gray else fuse_colour(fused_y, vi_rgb))
 
@@ -48,7 +60,7 @@ def list_pairs(ir: Path, vi: Path) -> list[tuple[str, Path, Path]]:
                     "existing image files")
 
 
-def fuse_folders(model: FusionModel, ir: Path, vi: Path, out: Path, gray: bool = False) -> list[Path]:
+def fuse_folders(model: FusionModel | LuminanceFuser, ir: Path, vi: Path, out: Path, gray: bool = False) -> list[Path]:
     """Fuse every pair under `ir`/`vi` into `out`/<stem>.png (lossless); returns the written paths."""
     pairs = list_pairs(Path(ir), Path(vi))
     out = Path(out)

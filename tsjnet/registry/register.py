@@ -24,7 +24,8 @@ from torch import nn
 
 from tsjnet.config.registry import GateParams, RegisterParams
 from tsjnet.errors import DataError, TsjnetError
-from tsjnet.registry.checkpoint import read_checkpoint, resolve_device
+from tsjnet.export.artifact import log_onnx
+from tsjnet.registry.checkpoint import build_fusion_model, read_checkpoint, resolve_device
 from tsjnet.registry.gate import METRIC_TAG, GateDecision, decide, gate_values, read_metrics
 from tsjnet.registry.pyfunc import CHECKPOINT_ARTIFACT, SIGNATURE, example_input
 from tsjnet.registry.report import PromotionReport
@@ -55,22 +56,29 @@ def _model_version(name: str, version: int | str | None) -> ModelVersion:
 
 
 def log_fusion_model(params: RegisterParams) -> ModelVersion:
-    """Log params.checkpoint as a pyfunc, register a new version of params.model_name, alias it ``candidate``."""
+    """Log params.checkpoint as a pyfunc, register a new version of params.model_name, alias it ``candidate``.
+
+    Its ONNX graph (tsjnet.export) is exported first and logged in the same run (version tag ``onnx``), so a
+    deployment without PyTorch fetches it from the version (tsjnet.export.artifact); a model that fails to
+    export is not registered.
+    """
     _require_run()
     state = read_checkpoint(params.checkpoint)
+    onnx_artifact = log_onnx(build_fusion_model(state["model"], state["kwargs"], state["state_dict"]))
     info = mlflow.pyfunc.log_model(
         name="fusion",
         python_model=str(ENTRY_POINT),
         artifacts={CHECKPOINT_ARTIFACT: str(Path(params.checkpoint).resolve())},
         signature=SIGNATURE,
         input_example=example_input(),
-        model_config={"max_pixels": params.max_pixels},
+        model_config={"max_pixels": params.max_pixels, "max_rows": params.max_rows},
         pip_requirements=pip_requirements(),
         registered_model_name=params.model_name,
     )
     version = _model_version(params.model_name, info.registered_model_version)
     client = mlflow.MlflowClient()
     client.set_model_version_tag(version.name, str(version.version), "architecture", state["model"])
+    client.set_model_version_tag(version.name, str(version.version), "onnx", onnx_artifact)
     client.set_registered_model_alias(version.name, CANDIDATE, str(version.version))
     return version
 
