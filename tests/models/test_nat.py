@@ -37,3 +37,47 @@ def test_default_nat_mini_has_the_published_size():
     count = sum(p.numel() for p in NATMini(in_chans=3).parameters())
     assert count == 19_470_150
     assert abs(count + 512 * 1000 + 1000 + 1024 - 20e6) < 0.05e6
+
+
+def test_without_relative_position_bias_the_layers_hand_the_attention_to_natten(monkeypatch: pytest.MonkeyPatch):
+    """Off, a layer has no bias table and calls natten's fused kernel wherever it can run (CUDA); the result is
+    natten's own (its CPU reference path here)."""
+    import warnings
+
+    import natten
+
+    from tsjnet.models import attention
+    from tsjnet.models.nat import NeighborhoodAttention2D
+
+    torch.manual_seed(0)
+    layer = NeighborhoodAttention2D(dim=32, num_heads=2, kernel_size=3, rel_pos_bias=False).eval()  # head dim 16
+    assert layer.rpb is None and not any("rpb" in name for name, _ in layer.named_parameters())
+    x = torch.randn(1, 9, 13, 32)
+    calls, original = [], natten.na2d
+
+    def natten_na2d(*args, **kwargs):
+        calls.append(kwargs["kernel_size"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # natten's CPU path warns that flex attention runs uncompiled
+            return original(*args, **kwargs)
+
+    monkeypatch.setattr(attention.natten, "na2d", natten_na2d)
+    monkeypatch.setattr(attention, "_natten_fused_can_run", lambda q, k, d, rpb: rpb is None)  # as on CUDA
+    with torch.no_grad():
+        through_natten = layer(x)
+        monkeypatch.setattr(attention, "_natten_fused_can_run", lambda q, k, d, rpb: False)  # our tiled kernel
+        ours = layer(x)
+    assert calls == [3]
+    torch.testing.assert_close(through_natten, ours, atol=1e-5, rtol=1e-5)
+    with_bias = NeighborhoodAttention2D(dim=8, num_heads=2, kernel_size=3)
+    assert with_bias.rpb is not None and with_bias.rpb.shape == (2, 5, 5)
+
+
+def test_tsjnet_without_relative_position_bias_builds_and_fuses():
+    from tsjnet.models.registry import create_model
+
+    model = create_model("tsjnet_tiny", nat_rel_pos_bias=False).eval()
+    assert not any(name.endswith("rpb") for name in model.state_dict())
+    with torch.no_grad():
+        fused = model.fuse(torch.rand(1, 1, 40, 48), torch.rand(1, 1, 40, 48))
+    assert fused.shape == (1, 1, 40, 48)

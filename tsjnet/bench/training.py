@@ -19,10 +19,10 @@ from tsjnet.tasks.segmenter import build_segmenter
 
 
 def train_step_benchmark(variant: str, params: Params, batch: int, height: int, width: int, device: torch.device,
-                         repeats: int) -> dict[str, object]:
+                         repeats: int, model_kwargs: dict[str, object] | None = None) -> dict[str, object]:
     """Median seconds of one optimisation step on a (batch, 1, height, width) pair with one box per image, with the
-    task networks and fusion loss weights of `params` (a profile's)."""
-    model = create_model(variant).to(device).train()
+    task networks and fusion loss weights of `params` (a profile's) and the model switches `model_kwargs`."""
+    model = create_model(variant, **(model_kwargs or {})).to(device).train()
     det = freeze(build_detector(params.detector, (height, width))).to(device)
     seg = freeze(build_segmenter(params.segmenter)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)

@@ -88,6 +88,7 @@ class TrainParams(FusionTrainParams):
     """`train:` joint TSJNet training, and its fusion-only ablation (same run with w_det = w_seg = 0)."""
 
     dsm: bool  # False: the LSM's detail-salience branch is replaced by identity (ablation)
+    nat_rel_pos_bias: bool  # False: NAT without its relative position bias, so CUDA runs natten's fused kernels
     ablation_checkpoint: str
     ablation_out: str
     ablation_metrics: str
@@ -100,8 +101,9 @@ class TrainParams(FusionTrainParams):
                                        "metrics": self.ablation_metrics})
 
     def model_kwargs(self) -> dict[str, bool]:
-        """Factory overrides of the model: only the DSM switch (omitted when on, so default files stay plain)."""
-        return {} if self.dsm else {"use_dsm": False}
+        """Factory overrides of the model: the DSM and relative-position-bias switches (each omitted when on, so
+        default files stay plain)."""
+        return ({} if self.dsm else {"use_dsm": False}) | ({} if self.nat_rel_pos_bias else {"nat_rel_pos_bias": False})
 
 
 class BaselineParams(FusionTrainParams):

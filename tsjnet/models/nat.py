@@ -9,7 +9,10 @@ full size, then ReLU6. We follow that design; deviations, all for generality or 
 - natten (and the old NAT code, which zero-padded) cannot run a window larger than the map; our
   `neighborhood_attention` clamps the window to the map (full attention there), so H/32 < kernel works;
 - `NATMini` returns all four level maps (each level before its downsampler) so it is reusable as a backbone;
-  the branch reads only the last one, as the reference does.
+  the branch reads only the last one, as the reference does;
+- NAT's relative position bias is a switch (`rel_pos_bias`, on as in NAT): natten's fused CUDA kernels take no
+  bias, so with it off the layers run natten's kernels on CUDA (the `paper` profile for GPU workers) and our
+  tiled kernel elsewhere, the same attention either way.
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ from tsjnet.models.attention import neighborhood_attention
 class NeighborhoodAttention2D(nn.Module):
     """NAT's attention layer on channels-last (B, H, W, C) maps: qkv projection, NA with rpb, output projection."""
 
-    def __init__(self, dim: int, num_heads: int, kernel_size: int = 7, dilation: int = 1, qkv_bias: bool = True):
+    def __init__(self, dim: int, num_heads: int, kernel_size: int = 7, dilation: int = 1, qkv_bias: bool = True,
+                 rel_pos_bias: bool = True):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f"dim {dim} is not divisible by num_heads {num_heads}")
         self.num_heads, self.kernel_size, self.dilation = num_heads, kernel_size, dilation
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
-        self.rpb = nn.Parameter(torch.zeros(num_heads, 2 * kernel_size - 1, 2 * kernel_size - 1))
-        trunc_normal_(self.rpb, std=0.02)
+        self.rpb = nn.Parameter(torch.zeros(num_heads, 2 * kernel_size - 1, 2 * kernel_size - 1)) if rel_pos_bias else None
+        if self.rpb is not None:
+            trunc_normal_(self.rpb, std=0.02)
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x: Tensor) -> Tensor:  # noqa: D102
@@ -44,10 +49,11 @@ class NeighborhoodAttention2D(nn.Module):
 class NATLayer(nn.Module):
     """Pre-norm transformer layer: x + DropPath(NA(LN(x))), then x + DropPath(MLP(LN(x)))."""
 
-    def __init__(self, dim: int, num_heads: int, kernel_size: int, mlp_ratio: float, drop_path: float):
+    def __init__(self, dim: int, num_heads: int, kernel_size: int, mlp_ratio: float, drop_path: float,
+                 rel_pos_bias: bool = True):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = NeighborhoodAttention2D(dim, num_heads, kernel_size)
+        self.attn = NeighborhoodAttention2D(dim, num_heads, kernel_size, rel_pos_bias=rel_pos_bias)
         self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=nn.GELU)
@@ -82,6 +88,7 @@ class NATMini(nn.Module):
         kernel_size: int = 7,
         mlp_ratio: float = 3.0,
         drop_path_rate: float = 0.2,
+        rel_pos_bias: bool = True,
     ):
         super().__init__()
         if len(depths) != len(num_heads):
@@ -97,7 +104,8 @@ class NATMini(nn.Module):
         self.downsamplers = nn.ModuleList()
         for i, (dim, depth, heads) in enumerate(zip(self.dims, depths, num_heads)):
             level_rates = rates[sum(depths[:i]) : sum(depths[: i + 1])]
-            self.levels.append(nn.Sequential(*(NATLayer(dim, heads, kernel_size, mlp_ratio, r) for r in level_rates)))
+            self.levels.append(nn.Sequential(*(NATLayer(dim, heads, kernel_size, mlp_ratio, r, rel_pos_bias)
+                                               for r in level_rates)))
             if i < len(depths) - 1:
                 self.downsamplers.append(_ConvDown(dim, 2 * dim, bias=False, norm=True))
         self.apply(_init_weights)

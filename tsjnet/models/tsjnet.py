@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from timm.models.resnest import ResNestBottleneck
 from torch import nn
 
@@ -79,23 +78,31 @@ class TSJNetConfig:
     dsm_reduction: int = 2
     use_dsm: bool = True  # False (ablation): both DSM branches become identity, the detail path goes unprocessed
     nat_kwargs: dict[str, Any] = field(default_factory=dict)
+    # NAT's relative position bias; off, the NAT layers run natten's fused kernels on CUDA (tsjnet.models.nat)
+    nat_rel_pos_bias: bool = True
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """Pad bottom/right up to a multiple of `multiple` by mirroring, never resizing (resampling blurs detail).
 
-    A reflect pad must be smaller than the side it mirrors, so small inputs are mirrored repeatedly (each step
-    at most side - 1); a side of one pixel has nothing to mirror and is replicated to two pixels first.
+    Mirroring is reflect padding (no edge repeat) continued as often as needed, which is the periodic
+    reflection of each axis (period 2 * (side - 1)); a side of one pixel has nothing to mirror and is
+    replicated. Written as one index gather per axis, without shape-dependent Python branches, so an exported
+    graph (tsjnet.export) pads any height and width exactly as eager PyTorch does.
     """
     for dim in (-2, -1):
-        if x.shape[dim] == 1 and x.shape[dim] % multiple:
-            x = F.pad(x, (0, 1, 0, 0) if dim == -1 else (0, 0, 0, 1), mode="replicate")
-        missing = -x.shape[dim] % multiple
-        while missing:
-            step = min(missing, x.shape[dim] - 1)
-            x = F.pad(x, (0, step, 0, 0) if dim == -1 else (0, 0, 0, step), mode="reflect")
-            missing -= step
+        x = x.index_select(dim, mirror_index(x.shape[dim], multiple, x.device))
     return x
+
+
+def mirror_index(length: int, multiple: int, device: torch.device) -> torch.Tensor:
+    """Source positions of an axis of `length` mirrored up to the next multiple of `multiple`."""
+    # floor division of non-negative sizes only: ONNX's integer Div truncates, so a negative one would be wrong there
+    position = torch.arange((length + multiple - 1) // multiple * multiple, device=device)
+    last = position[length - 1 : length]  # length - 1 as a tensor: the graph keeps it symbolic
+    period = last.clamp(min=1)
+    index = period - (position % (2 * period) - period).abs()
+    return torch.minimum(index, last)
 
 
 def init_conv(module: nn.Module) -> None:
@@ -194,6 +201,8 @@ class Decoder(nn.Module):
 class TSJNet(FusionModel):
     """TSJNet fusion network; any input size (mirror-padded inside to a multiple of the NAT stride, cropped back)."""
 
+    channels_last = True  # see `prepare`
+
     def __init__(self, cfg: TSJNetConfig | None = None) -> None:
         # Imported here so this module (and the registry) load even where the NAT module cannot be imported.
         from tsjnet.models.nat import NATBranch
@@ -202,9 +211,9 @@ class TSJNet(FusionModel):
         cfg = cfg or TSJNetConfig()
         self.cfg = cfg
         self.encoder = Encoder(cfg)
-        self.nat = NATBranch(cfg.dim, **cfg.nat_kwargs)
+        self.nat = NATBranch(cfg.dim, rel_pos_bias=cfg.nat_rel_pos_bias, **cfg.nat_kwargs)
         self.dsm = self._dsm_branch(cfg)
-        self.fuse_nat = NATBranch(cfg.dim, **cfg.nat_kwargs)
+        self.fuse_nat = NATBranch(cfg.dim, rel_pos_bias=cfg.nat_rel_pos_bias, **cfg.nat_kwargs)
         self.fuse_dsm = self._dsm_branch(cfg)
         self.decoder = Decoder(cfg)
         #: inputs are padded to this: the NAT branch downsamples by it (32 for NAT-Mini); DSM needs even sizes
