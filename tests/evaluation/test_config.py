@@ -1,4 +1,4 @@
-"""The `evaluate:` params section (tsjnet/config/evaluate.py): defaults, validation, side-run rewrites."""
+"""The `evaluate:` params section (tsjnet/config/evaluate.py): committed methods, validation, side-run rewrites."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tsjnet.config.evaluate import EvaluateParams, MethodSpec
+from tests.params import section
+from tsjnet.config import ParamsError
+from tsjnet.config.evaluate import MethodSpec
 
 
-def test_defaults_list_trained_methods_and_rules() -> None:
-    params = EvaluateParams()
+def test_conf_lists_trained_methods_rules_and_the_released_peer() -> None:
+    params = section("evaluate")
     assert [m.name for m in params.methods] == ["tsjnet", "tsjnet_fusion_only", "seafusion", "average", "max",
-                                                "laplacian"]
+                                                "laplacian", "seafusion_release"]
     assert params.method("tsjnet").checkpoint == "models/tsjnet.pt" and params.method("tsjnet_fusion_only").optional
     assert params.method("laplacian").model == "classical_laplacian"
 
@@ -32,20 +34,20 @@ def test_method_spec_errors(spec: dict, message: str) -> None:
 
 def test_section_errors_name_the_key() -> None:
     rule = {"name": "avg", "model": "classical_average"}
-    with pytest.raises(ValidationError, match="evaluate.primary 'tsjnet' must be one of"):
-        EvaluateParams(methods=[rule], ablation=None)
-    with pytest.raises(ValidationError, match="evaluate.ablation 'solo'"):
-        EvaluateParams(methods=[rule], primary="avg", ablation="solo")
-    with pytest.raises(ValidationError, match="unique, repeated: \\['avg'\\]"):
-        EvaluateParams(methods=[rule, rule], primary="avg", ablation=None)
-    with pytest.raises(ValidationError, match="cannot be optional"):
-        EvaluateParams(methods=[{"name": "t", "checkpoint": "t.pt", "optional": True}], primary="t", ablation=None)
-    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
-        EvaluateParams(plot_dir="x")
+    with pytest.raises(ParamsError, match="evaluate.primary 'tsjnet' must be one of"):
+        section("evaluate", methods=[rule], ablation=None)
+    with pytest.raises(ParamsError, match="evaluate.ablation 'solo'"):
+        section("evaluate", methods=[rule], primary="avg", ablation="solo")
+    with pytest.raises(ParamsError, match="unique, repeated: \\['avg'\\]"):
+        section("evaluate", methods=[rule, rule], primary="avg", ablation=None)
+    with pytest.raises(ParamsError, match="cannot be optional"):
+        section("evaluate", methods=[{"name": "t", "checkpoint": "t.pt", "optional": True}], primary="t", ablation=None)
+    with pytest.raises(ParamsError, match="evaluate.plot_dir: Extra inputs are not permitted"):
+        section("evaluate", plot_dir="x")
 
 
 def test_for_model_and_under_rewrite_for_the_champion_check(tmp_path: Path) -> None:
-    params = EvaluateParams().for_model("models:/tsjnet@champion").under(tmp_path / "champion")
+    params = section("evaluate").for_model("models:/tsjnet@champion").under(tmp_path / "champion")
     assert [(m.name, m.checkpoint) for m in params.methods] == [("tsjnet", "models:/tsjnet@champion")]
     assert params.ablation is None
     out = tmp_path / "champion"

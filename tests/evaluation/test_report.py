@@ -56,6 +56,7 @@ def _data(task: dict[str, dict[str, object]], ablation: str | None = "solo", ski
           draws: dict[str, Resampled] | None = None) -> ReportData:
     return ReportData(main_dataset="SynthScenes", split="test", primary="tsjnet", ablation=ablation,
                       image_counts={"SynthScenes": N_IMAGES}, fusion={"SynthScenes": {}}, task=task, grids={},
+                      judges="every method's fused images go through one shared detector",
                       skipped=skipped or {}, task_draws=draws or {})
 
 

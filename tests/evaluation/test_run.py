@@ -13,15 +13,17 @@ import pytest
 from PIL import Image
 
 from tsjnet.config.data import ExtraDataset
-from tsjnet.config.evaluate import EvaluateParams, MethodSpec
+from tsjnet.config.evaluate import EvaluateParams
 from tsjnet.data import open_dataset
 from tsjnet.data.types import DET_CLASSES, SEG_CLASSES
 from tsjnet.errors import DataError
 from tsjnet.evaluation.run import EvaluationData, EvaluationResult, artifact_dir, log_to_mlflow, run_evaluation
+from tsjnet.evaluation.task_eval import TRUTH_NAME
 from tsjnet.metrics.bootstrap import Interval
 from tsjnet.metrics.suite import HEADLINE_METRICS, METRIC_KEYS
 
 from tests.evaluation.conftest import RULES, TRAINED, TinySetup
+from tests.params import section
 
 GATE_KEYS = {"fused_miou", "fused_map50", "fused_map", "ssim", "vif", "qabf", "ir_miou", "vi_miou", "ir_map50",
              "vi_map50", "ir_map", "vi_map", "best_single_miou", "best_single_map50", "best_single_map"}
@@ -110,7 +112,8 @@ def test_report_states_verdicts_and_marks_best(full_run: tuple[EvaluateParams, E
         assert {"better": low >= 0, "worse": high <= 0, "within noise": low <= 0 <= high}[word], match.group(0)
     assert re.search(r"Joint vs fusion-only training \(tsjnet - tsjnet_fusion_only\): mAP@0\.5 "
                      r"(better|worse|within noise) \(difference [+-]\d\.\d{4} \[", text)
-    assert "## Fusion metrics: SynthScenes (4 images)" in text and "fusion** boxes" in text
+    assert "## Fusion metrics: SynthScenes (4 images)" in text and f"**{TRUTH_NAME}**" in text
+    assert "every method's fused images go through one shared detector, the `blend` detector" in text
     means = result.fusion["SynthScenes"]
     for metric, pick in (("SSIM", max), ("MSE", min), ("CV", min)):  # MSE and CV: lower is better
         best = pick(means, key=lambda method: means[method][metric])
@@ -139,8 +142,8 @@ def test_extra_dataset_named_like_a_method_is_refused(tiny: TinySetup, tmp_path:
 
 @pytest.mark.realdata
 def test_cross_dataset_tno_with_classical_methods(tiny: TinySetup, ivf_dev: Path, tmp_path: Path) -> None:
-    params = EvaluateParams(methods=[MethodSpec(name=n, model=m) for n, m in RULES.items()], primary="average",
-                            ablation=None, device="cpu").under(tmp_path)
+    params = section("evaluate", methods=[{"name": n, "model": m} for n, m in RULES.items()], primary="average",
+                     ablation=None, device="cpu").under(tmp_path)
     extra = [ExtraDataset(name="TNO", ir=str(ivf_dev / "TNO" / "ir"), vi=str(ivf_dev / "TNO" / "vi"))]
     result = run_evaluation(params, EvaluationData(tiny.data_root, "SynthScenes", extra), tiny.detector,
                             tiny.segmenter)

@@ -1,7 +1,9 @@
+import pytest
 import torch
 from torch.utils.data import DataLoader
 
 from tests.tasks.samples import OBJECTS, MemoryPairs, make_sample
+from tsjnet.data.types import IGNORE_INDEX
 from tsjnet.training.task_data import TaskImages, collate_detection
 
 
@@ -39,3 +41,21 @@ def test_blend_items_are_fresh_in_training_and_fixed_in_evaluation() -> None:
     training = TaskImages(pairs, ("blend",), "detection", train=True)
     torch.manual_seed(0)
     assert len({training[0][0].sum().item() for _ in range(12)}) > 1  # a new rule / weight each time
+
+
+def test_segmentation_crops_cut_image_and_mask_together_and_pad_with_ignore() -> None:
+    pairs = MemoryPairs([make_sample("a")])
+    height, width = pairs.load(pairs.records[0]).mask.shape
+    full_image, full_mask = TaskImages(pairs, ["visible"], "segmentation")[0]
+    torch.manual_seed(0)
+    image, mask = TaskImages(pairs, ["visible"], "segmentation", train=True, crop=(height // 2, width // 2))[0]
+    assert image.shape[-2:] == mask.shape == (height // 2, width // 2)
+    hits = [(top, left) for top in range(height - height // 2 + 1) for left in range(width - width // 2 + 1)
+            if torch.equal(full_mask[top:top + height // 2, left:left + width // 2], mask)
+            and torch.equal(full_image[:, top:top + height // 2, left:left + width // 2], image)]
+    assert hits, "the crop is not one window of both the image and its mask"
+    _, padded = TaskImages(pairs, ["visible"], "segmentation", train=True, crop=(height + 4, width))[0]
+    assert padded.shape == (height + 4, width)
+    assert (padded == IGNORE_INDEX).sum() == 4 * width + (full_mask == IGNORE_INDEX).sum()  # the padding is ignored
+    with pytest.raises(ValueError, match="random crops are for segmentation"):
+        TaskImages(pairs, ["visible"], "detection", crop=(8, 8))

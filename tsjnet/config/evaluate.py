@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -47,33 +48,37 @@ class MethodSpec(Section):
         return self
 
 
-def _default_methods() -> list[MethodSpec]:
-    return [
-        MethodSpec(name="tsjnet", checkpoint="models/tsjnet.pt", stage="train"),
-        MethodSpec(name="tsjnet_fusion_only", checkpoint="models/tsjnet_fusion_only.pt", stage="train_fusion_only",
-                   optional=True),
-        MethodSpec(name="seafusion", checkpoint="models/seafusion.pt", stage="train_baseline"),
-        MethodSpec(name="average", model="classical_average"),
-        MethodSpec(name="max", model="classical_max"),
-        MethodSpec(name="laplacian", model="classical_laplacian"),
-    ]
+class JudgeParams(Section):
+    """`evaluate.judges`: which detector judges each method's fused images (conf/config.yaml explains the modes).
+
+    `per_method` fine-tunes one copy of `detector.fusion_detector` per method on that method's fused training
+    images (SeAFusion's task-driven protocol), so no method is judged by a detector used to another's images.
+    """
+
+    mode: Literal["shared", "per_method"]
+    epochs: int = Field(ge=1)
+    max_train_pairs: int | None = Field(ge=1)  # evenly spaced over the sorted train split; None = all of it
+    lr: float = Field(gt=0)
+    seed: int
+    checkpoint_dir: str  # one <method>.pt per judge: a killed run resumes
 
 
 class EvaluateParams(Section):
     """`evaluate:` section (the data root is `pseudolabel.out`, the task networks come from `detector`/`segmenter`)."""
 
-    split: str = "test"
-    methods: list[MethodSpec] = Field(default_factory=_default_methods)
-    primary: str = "tsjnet"  # its numbers are the gate metrics
-    ablation: str | None = "tsjnet_fusion_only"  # fusion-only training of the primary, for the joint-training claim
-    n_grid_samples: int = Field(3, ge=1)
-    fused_dir: str = "data/fused"
-    metrics: str = "metrics/evaluation.json"  # flat gate metrics for the registry
-    fusion_metrics: str = "metrics/fusion.json"
-    task_metrics: str = "metrics/task.json"
-    plots_dir: str = "plots/evaluate"
-    report: str = "reports/evaluation.md"
-    device: str = "auto"  # auto = CUDA when available
+    split: str
+    methods: list[MethodSpec]
+    primary: str  # its numbers are the gate metrics
+    ablation: str | None  # fusion-only training of the primary, for the joint-training claim
+    n_grid_samples: int = Field(ge=1)
+    fused_dir: str
+    metrics: str  # flat gate metrics for the registry
+    fusion_metrics: str
+    task_metrics: str
+    plots_dir: str
+    report: str
+    device: str  # auto = CUDA when available
+    judges: JudgeParams
 
     @model_validator(mode="after")
     def _methods_consistent(self) -> "EvaluateParams":
@@ -103,4 +108,6 @@ class EvaluateParams(Section):
         out = Path(out)
         moved = {key: str(out / Path(getattr(self, key)).name)
                  for key in ("metrics", "fusion_metrics", "task_metrics", "report")}
-        return self.model_copy(update={**moved, "fused_dir": str(out / "fused"), "plots_dir": str(out / "plots")})
+        judges = self.judges.model_copy(update={"checkpoint_dir": str(out / "judges")})
+        return self.model_copy(update={**moved, "fused_dir": str(out / "fused"), "plots_dir": str(out / "plots"),
+                                       "judges": judges})

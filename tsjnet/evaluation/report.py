@@ -39,6 +39,7 @@ class ReportData:
     fusion: dict[str, dict[str, dict[str, float]]]  # dataset -> method -> metric -> mean
     task: dict[str, dict[str, object]]  # input (infrared, visible, method) -> task metrics
     grids: dict[str, Path]  # dataset -> sample grid PNG
+    judges: str  # how fused images were judged (tsjnet.evaluation.judges.protocol), a clause of the task section
     figures: list[Path] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # method -> why it was not evaluated
     task_draws: dict[str, Resampled] = field(default_factory=dict)  # input -> scores on the shared bootstrap draws
@@ -154,9 +155,9 @@ def _task_section(data: ReportData, report: Path) -> list[str]:
              f"{data.image_counts[data.main_dataset]} images)", "",
              f"Every input is scored against the same truth: the **{TRUTH_NAME}** (the objects present in the "
              "scene, whichever sensor shows them) and the segmentation masks. IR and VIS images go through their own "
-             "modality's detector, fused images through the fusion detector (params detector.fusion_detector); one "
-             "segmenter judges all inputs (IR as gray RGB). A single modality therefore loses the objects it cannot "
-             "show, which is what fusion is meant to recover. mIoU includes the background class (headline), as "
+             f"modality's detector; {data.judges}. One segmenter judges all inputs (IR as gray RGB). A single "
+             "modality therefore loses the objects it cannot show, which is what fusion is meant to recover. mIoU "
+             "includes the background class (headline), as "
              f"in the SeAFusion MSRS tables. [low, high]: {LEVEL:.0%} bootstrap interval over images ("
              f"{TASK_RESAMPLES} resamples, each score recomputed on the resample). Bold: the best value of a column, "
              "not a claim that it beats the others (see the verdicts).", ""]

@@ -5,6 +5,7 @@ image is fused, so a missing file stops the stage in seconds with the file and t
 
 Outputs (paths from params `evaluate:`):
   fused_dir/<method>/<name>.png          the main dataset's split, per method
+  fused_dir/judge_train/<method>/<name>.png  evaluate.judges per_method: the train pairs its judge learns from
   fused_dir/<extra>/<method>/<name>.png  each cross-dataset set of data.extra_datasets
   metrics (flat gate metrics), fusion_metrics (dataset -> method -> means), task_metrics (input -> scores);
   fusion and task values carry their 95% bootstrap interval as ``<key>_ci_low``/``<key>_ci_high`` beside them
@@ -28,6 +29,7 @@ from tsjnet.errors import DataError
 from tsjnet.evaluation.fuse_split import fuse_split
 from tsjnet.evaluation.fusion_eval import fusion_means
 from tsjnet.evaluation.grid import sample_grid
+from tsjnet.evaluation.judges import JUDGE_TRAIN_DIR, SHARED_KEY, build_judges, plan_judges
 from tsjnet.evaluation.methods import Method, load_method, missing_reason, split_available
 from tsjnet.evaluation.plots import FIGURES_DIR, task_figures, write_task_csvs
 from tsjnet.evaluation.report import ReportData, write_report
@@ -69,10 +71,11 @@ def _slug(name: str) -> str:
 def _open_extras(extra: Sequence[ExtraDataset], taken: Sequence[str]) -> dict[str, PairDataset]:
     """The cross-dataset sets; their names become folders next to the method folders, so they must be unique."""
     names = [e.name for e in extra]
-    clashes = sorted({n for n in names if names.count(n) > 1} | (set(names) & set(taken)))
+    clashes = sorted({n for n in names if names.count(n) > 1} | (set(names) & {*taken, JUDGE_TRAIN_DIR}))
     if clashes:
-        raise DataError(f"data.extra_datasets names {clashes} are repeated or equal the main dataset's or an "
-                        "evaluate.methods name; their fused folders would mix: rename the datasets")
+        raise DataError(f"data.extra_datasets names {clashes} are repeated or equal the main dataset's, an "
+                        f"evaluate.methods name or {JUDGE_TRAIN_DIR!r} (the judges' training images); their fused "
+                        "folders would mix: rename the datasets")
     return {e.name: open_dataset("paired", ".", ir_dir=e.ir, vi_dir=e.vi) for e in extra}
 
 
@@ -97,13 +100,17 @@ def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: Detec
                 **_open_extras(data.extra, [data.name, *(spec.name for spec in params.methods)])}
     nets = load_task_nets(detector, segmenter, device)
     methods = [load_method(spec, device) for spec in specs]
-
     fused_root = Path(params.fused_dir)
+    judging = plan_judges(params.judges, detector, data.root, fused_root)
+
     folders = {name: fused_root if name == data.name else fused_root / name for name in datasets}
     fused = _fuse_all(methods, datasets, folders)
     fusion = {dataset: {method: fusion_means(datasets[dataset], folder) for method, folder in by_method.items()}
               for dataset, by_method in fused.items()}
-    inputs = [source_input(m) for m in SOURCES] + [fused_input(m, f) for m, f in fused[data.name].items()]
+    judges = build_judges(judging, methods, nets.detectors[SHARED_KEY], device)
+    nets.detectors |= judges.detectors
+    inputs = [source_input(m) for m in SOURCES] + [fused_input(m, f, judges.keys[m])
+                                                   for m, f in fused[data.name].items()]
     scored = evaluate_inputs(inputs, datasets[data.name], nets, device)
     scores = {name: with_intervals(score) for name, score in scored.items()}
     task = {name: score.metrics for name, score in scores.items()}
@@ -119,7 +126,7 @@ def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: Detec
     report = write_report(ReportData(
         main_dataset=data.name, split=params.split, primary=params.primary, ablation=params.ablation,
         image_counts={name: len(pairs) for name, pairs in datasets.items()}, fusion=fusion, task=task,
-        grids=grids, figures=figures, skipped=skipped,
+        grids=grids, judges=judges.protocol, figures=figures, skipped=skipped,
         task_draws={name: score.resampled for name, score in scores.items() if score.resampled is not None},
         credits={m.name: m.model.attribution for m in methods if m.model.attribution}),
         params.report)

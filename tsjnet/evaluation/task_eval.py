@@ -4,9 +4,10 @@ Ground truth is the same for every input, so the rows of the task table are comp
 
 * detection: the union of the IR and VIS boxes, duplicates merged (same class, IoU >= 0.5): the objects present in
   the scene, whichever sensor shows them. Not the `fusion` label set, which real datasets (MSRS) draw on one
-  particular fused image. Scored as mAP@0.5 and mAP@[.5:.95]. IR images go through the IR detector, VIS images through the VIS detector, fused images
-  through `detector.fusion_detector`'s. A single modality is thus penalised for the objects it cannot show,
-  which is exactly the information fusion is supposed to add.
+  particular fused image. Scored as mAP@0.5 and mAP@[.5:.95]. IR images go through the IR detector, VIS images
+  through the VIS detector, a method's fused images through the detector its `TaskInput` names: the shared
+  `detector.fusion_detector`, or that method's own judge (`tsjnet.evaluation.judges`). A single modality is thus
+  penalised for the objects it cannot show, which is exactly the information fusion is supposed to add.
 * segmentation: the masks, one segmenter for all inputs (IR replicated to gray RGB), mIoU with background
   (the headline) and without, per-class IoU, and the confusion matrix.
 
@@ -56,7 +57,7 @@ class TaskInput:
     """One row of the task table: how to get its image from a sample, and which detector judges it."""
 
     name: str
-    detector: str  # key of `load_detectors`: infrared, visible or fusion
+    detector: str  # key of `TaskNets.detectors`: infrared, visible, fusion, or a method's judge
     image: Callable[[Sample], torch.Tensor]  # (3, H, W) float in [0, 1]
 
 
@@ -65,9 +66,14 @@ def source_input(modality: str) -> TaskInput:
     return TaskInput(modality, modality, lambda sample: sample_image(sample, modality))
 
 
-def fused_input(name: str, folder: str | Path) -> TaskInput:
-    """A method's fused PNGs from `folder`, judged by the fusion detector."""
-    return TaskInput(name, "fusion", lambda sample: as_rgb(to_tensor(read_vi(fused_path(folder, sample.name)))))
+def fused_image(folder: str | Path) -> Callable[[Sample], torch.Tensor]:
+    """Sample -> its fused PNG in a method's `folder`, as the task networks take it."""
+    return lambda sample: as_rgb(to_tensor(read_vi(fused_path(folder, sample.name))))
+
+
+def fused_input(name: str, folder: str | Path, detector: str) -> TaskInput:
+    """A method's fused PNGs from `folder`, judged by the detector under key `detector` of `TaskNets.detectors`."""
+    return TaskInput(name, detector, fused_image(folder))
 
 
 @dataclass
@@ -97,18 +103,24 @@ class TaskScores:
     resampled: Resampled | None = None
 
 
-def truth(sample: Sample, record_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(TRUTH_NAME boxes as ``[cls, x1, y1, x2, y2]`` rows, mask) of a sample; missing labels name the fix."""
+def truth_target(sample: Sample, record_path: Path) -> dict[str, torch.Tensor]:
+    """The TRUTH_NAME boxes of a sample as a torchvision target, clipped like training targets; missing labels
+    name the fix."""
     for modality in SOURCES:
         if modality not in sample.boxes:
             raise DataError(f"{record_path}: pair {sample.name!r} has no detection_labels/{modality}/ boxes; "
                             f"task-driven evaluation scores every input against the {TRUTH_NAME}: run the "
                             "pseudolabel stage (dvc repro pseudolabel)")
+    return boxes_to_target(merge_boxes([sample.boxes[modality] for modality in SOURCES]), sample.ir.shape[:2])
+
+
+def truth(sample: Sample, record_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(TRUTH_NAME boxes as ``[cls, x1, y1, x2, y2]`` rows, mask) of a sample; missing labels name the fix."""
+    boxes = target_rows(truth_target(sample, record_path))
     if sample.mask is None:
         raise DataError(f"{record_path}: pair {sample.name!r} has no Segmentation_labels mask; run the pseudolabel "
                         "stage (dvc repro pseudolabel) so every evaluated pair has one")
-    union = merge_boxes([sample.boxes[modality] for modality in SOURCES])
-    return target_rows(boxes_to_target(union, sample.ir.shape[:2])), sample.mask
+    return boxes, sample.mask
 
 
 def _named(detection: Mapping[str, object] | None, segmentation: Mapping[str, object]) -> dict[str, object]:

@@ -37,8 +37,8 @@ TRAIN_SPLIT, VAL_SPLIT = "train", "val"
 
 
 def _loader(pairs: PairDataset, modalities: tuple[str, ...], task: Task, params: PretrainParams,
-            train: bool, generator: torch.Generator | None = None) -> DataLoader:
-    dataset = TaskImages(pairs, modalities, task, train=train, hflip=train and params.hflip)
+            train: bool, generator: torch.Generator | None = None, crop: tuple[int, int] | None = None) -> DataLoader:
+    dataset = TaskImages(pairs, modalities, task, train=train, hflip=train and params.hflip, crop=crop)
     loader = DataLoader(
         dataset, batch_size=params.batch_size, shuffle=train, generator=generator, num_workers=params.num_workers,
         collate_fn=collate_detection if task == "detection" else None,
@@ -50,7 +50,8 @@ def _loader(pairs: PairDataset, modalities: tuple[str, ...], task: Task, params:
     return loader
 
 
-def _detection_loss(model: nn.Module, batch: tuple[list, list], device: torch.device) -> torch.Tensor:
+def detection_loss(model: nn.Module, batch: tuple[list, list], device: torch.device) -> torch.Tensor:
+    """Faster R-CNN's summed training losses on a `collate_detection` batch (the `FitSpec.loss_fn` of detectors)."""
     images, targets = batch
     losses = model([i.to(device) for i in images], [{k: v.to(device) for k, v in t.items()} for t in targets])
     return sum(losses.values())
@@ -105,7 +106,7 @@ def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int 
             name=f"detector_{modality}",
             model=model,
             loader=_loader(train, (modality,), "detection", params, train=True, generator=generator),
-            loss_fn=_detection_loss,
+            loss_fn=detection_loss,
             evaluate=lambda model, device, loader=val_loader: evaluate_detector(model, loader, device),
             checkpoint=detector_checkpoint(params, modality),
             config=params.model_dump(),
@@ -142,7 +143,8 @@ def pretrain_segmenter(params: SegmenterParams, data_root: str | Path, seed: int
     spec = FitSpec(
         name="segmenter",
         model=build_segmenter(params),
-        loader=_loader(train, params.train_modalities, "segmentation", params, train=True, generator=generator),
+        loader=_loader(train, params.train_modalities, "segmentation", params, train=True, generator=generator,
+                       crop=params.crop),
         loss_fn=_segmentation_loss,
         evaluate=evaluate,
         checkpoint=Path(params.checkpoint),
