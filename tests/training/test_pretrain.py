@@ -98,3 +98,26 @@ def test_changed_settings_restart_training(msrs_root: Path, tmp_path: Path) -> N
     state = load_checkpoint(tmp_path / "seg.pt")
     assert steps == [1, 2]  # trained from scratch: resuming would have run epoch 2 only
     assert state["epoch"] == 2 and state["config"]["lr"] == 1e-4
+
+
+@pytest.mark.parametrize("task", ["detector", "segmenter"])
+def test_changed_data_restarts_training_instead_of_resuming(msrs_root: Path, tmp_path: Path, task: str) -> None:
+    """A finished checkpoint of other data is never resumed (the ingested dataset changed: retrain on the new one)."""
+    import shutil
+
+    root = Path(shutil.copytree(msrs_root, tmp_path / "data"))
+    if task == "detector":
+        params = TINY_DETECTOR.model_copy(update={
+            "modalities": ("infrared",), "fusion_detector": "infrared", "init_from": {}, "epochs": 1, "batch_size": 2,
+            "checkpoint_dir": str(tmp_path / "det"), "metrics": str(tmp_path / "m.json")})
+        train = pretrain_detectors
+    else:
+        params = section("segmenter", epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
+                         metrics=str(tmp_path / "m.json"), train_modalities=["visible"])
+        train = pretrain_segmenter
+    train(params, root, seed=0)
+    image = root / "train" / ("ir" if task == "detector" else "vi") / "train0D.png"
+    Image.fromarray(255 - np.asarray(Image.open(image))).save(image)  # the same names, other pixels
+    steps: list[int] = []
+    train(params, root, seed=0, log_metrics=lambda metrics, step: steps.append(step))
+    assert steps == [1]  # trained again: resuming the finished run would have logged no epoch

@@ -29,7 +29,7 @@ from tsjnet.metrics.task import DetectionMAP, SegmentationIoU
 from tsjnet.tasks.detector import build_detector, detector_checkpoint, target_rows
 from tsjnet.tasks.segmenter import build_segmenter
 from tsjnet.training.checkpoint import load_checkpoint
-from tsjnet.training.fusion_data import file_digest
+from tsjnet.training.fusion_data import file_digest, record_files
 from tsjnet.training.loop import FitSpec, LogMetrics, fit, seed_everything
 from tsjnet.training.task_data import Task, TaskImages, collate_detection
 
@@ -84,6 +84,11 @@ def _splits(data_root: str | Path) -> tuple[PairDataset, PairDataset]:
     return open_dataset("msrs", data_root, TRAIN_SPLIT), open_dataset("msrs", data_root, VAL_SPLIT)
 
 
+def data_digest(*splits: PairDataset) -> str:
+    """md5 of every file the splits are read from: stored with a checkpoint, so changed data is never resumed."""
+    return file_digest(path for pairs in splits for path in record_files(pairs))
+
+
 def _write_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +99,7 @@ def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int 
                        log_metrics: LogMetrics | None = None, device: torch.device | None = None) -> dict[str, dict[str, float]]:
     """Train (or resume) one detector per modality; write and return their final val metrics."""
     train, val = _splits(data_root)
+    data = data_digest(train, val)
     if not train.records:
         raise DataError(f"{data_root}/{TRAIN_SPLIT} holds no image pairs; run the ingest stage first")
     image_size = tuple(train.load(train.records[0]).ir.shape[:2])
@@ -110,7 +116,7 @@ def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int 
             evaluate=lambda model, device, loader=val_loader: evaluate_detector(model, loader, device),
             checkpoint=detector_checkpoint(params, modality),
             config=params.model_dump(),
-            extra={"image_size": image_size, "modality": modality, "init_from": start},
+            extra={"image_size": image_size, "modality": modality, "init_from": start, "data": data},
         )
         results[modality] = _fit(spec, params, device, log_metrics)
     _write_metrics(params.metrics, results)
@@ -149,6 +155,7 @@ def pretrain_segmenter(params: SegmenterParams, data_root: str | Path, seed: int
         evaluate=evaluate,
         checkpoint=Path(params.checkpoint),
         config=params.model_dump(),
+        extra={"data": data_digest(train, val)},
     )
     metrics = _fit(spec, params, device, log_metrics)
     _write_metrics(params.metrics, metrics)
