@@ -72,7 +72,7 @@ def tsjnet_pipeline(
                 run_remote_stage(gpu_deployment, stage, force, changes, remote, params_path)
                 if remote:
                     pull_data(params_path)
-            dvc_stage(stage, force=force and stage not in remote_stages)
+            dvc_stage(stage, force=force and stage not in remote_stages, pull=remote and stage in remote_stages)
             if remote and index == last_data_stage:
                 push_data(params_path)
         if remote:

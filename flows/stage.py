@@ -22,6 +22,6 @@ def tsjnet_stage(stage: str, force: bool = False, overrides: list[str] | None = 
     if remote:
         pull_data(params_path)
     with environment({PARENT_ENV: parent_run_id}):
-        dvc_stage(stage, force=force)
+        dvc_stage(stage, force=force, pull=remote)
     if remote:
         push_data(params_path)

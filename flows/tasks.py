@@ -49,13 +49,15 @@ def dvc(*args: str) -> list[str]:
 
 
 @task(task_run_name="stage-{stage}", cache_policy=NO_CACHE)
-def dvc_stage(stage: str, force: bool = False) -> None:
+def dvc_stage(stage: str, force: bool = False, pull: bool = False) -> None:
     """Reproduce exactly `stage`: DVC skips it when its deps, params and outs are unchanged (unless forced).
 
     --single-item stops DVC from walking upstream, so each Prefect task runs its own stage only; the flow
-    orders the tasks along DVC's DAG.
+    orders the tasks along DVC's DAG. `pull` adds --pull: a run-cache hit then fetches the outputs from the
+    remote and restores them; without it DVC finds the run-cache entry, lacks the files, and runs the stage.
     """
-    run_command(dvc("repro", "--single-item", stage, *(["--force"] if force else [])), f"DVC stage {stage!r}")
+    options = [*(["--force"] if force else []), *(["--pull"] if pull else [])]
+    run_command(dvc("repro", "--single-item", stage, *options), f"DVC stage {stage!r}")
 
 
 @task(retries=len(REMOTE_RETRY_DELAYS), retry_delay_seconds=REMOTE_RETRY_DELAYS, cache_policy=NO_CACHE)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.conf_project import write_conf
-from tsjnet.config.registry import GateParams
+from tests.params import section
 from tsjnet.registry.gate import decide
 from tsjnet.registry.report import PromotionReport
 
@@ -65,7 +65,8 @@ FAKE_STAGE_SCRIPT = textwrap.dedent('''
 #: What the fake register stage writes: built by the register stage's own model, so it cannot drift from the
 #: real report (version 3 beats champion 2 on ssim).
 FAKE_PROMOTION = PromotionReport.of(
-    "tsjnet", "3", decide({"ssim": 0.71}, {"ssim": 0.70}, GateParams(metrics={"ssim": "max"})), champion_before="2")
+    "tsjnet", "3", decide({"ssim": 0.71}, {"ssim": 0.70}, section("register.gate", metrics={"ssim": "max"})),
+    champion_before="2")
 
 
 def _stage_entry(name: str, deps: list[str], outs: list[str]) -> dict:
