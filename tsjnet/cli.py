@@ -97,7 +97,7 @@ def bench(
 def _register_commands() -> None:
     """Each area owns its command functions; the app only names them."""
     from tsjnet.data.remote import remote
-    from tsjnet.export.cli import export
+    from tsjnet.registry.cli import export
     from tsjnet.metrics.cli import evaluate
     from tsjnet.models.info import info
     from tsjnet.registry.cli import fuse

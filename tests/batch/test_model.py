@@ -30,8 +30,9 @@ def test_files_are_identified_by_content(checkpoint: Path, tmp_path: Path) -> No
 
 def test_each_process_loads_a_model_once(checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     loads: list[str] = []
-    real = batch_model.load_fusion_model
-    monkeypatch.setattr(batch_model, "load_fusion_model", lambda uri, device: loads.append(uri) or real(uri, device))
+    real = batch_model.load_model
+    monkeypatch.setattr(batch_model, "load_model",
+                        lambda uri, weights, device: loads.append(uri) or real(uri, weights, device))
     cached_model.cache_clear()
     pinned = resolve_model(str(checkpoint))
     first = cached_model(pinned, "cpu")

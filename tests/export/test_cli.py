@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.registry.samples import random_pair
 from tsjnet.errors import DataError
-from tsjnet.export.cli import export
+from tsjnet.registry.cli import export
 from tsjnet.registry.checkpoint import load_fusion_model
 from tsjnet.registry.cli import fuse
 from tsjnet.registry.fuse import fuse_pair

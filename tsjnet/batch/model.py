@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tsjnet.errors import DataError
 from tsjnet.models.fusion import FusionModel
-from tsjnet.registry.checkpoint import is_mlflow_uri, load_fusion_model, load_state_dict_model, resolve_device
+from tsjnet.registry.checkpoint import is_mlflow_uri, load_model
 
 #: ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
 _REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
@@ -75,6 +75,4 @@ def cached_model(model: ModelRef, device: str = "cpu") -> FusionModel:
 
     Dask worker processes live for the whole run, so each loads the model once however many shards it fuses.
     """
-    if model.weights is not None:
-        return load_state_dict_model(model.load_uri, model.weights, resolve_device(device))
-    return load_fusion_model(model.load_uri, device=resolve_device(device))
+    return load_model(model.load_uri, model.weights, device)

@@ -157,3 +157,12 @@ def load_fusion_model(path_or_uri: str | Path, device: str | torch.device = "aut
         raise DataError(f"{path_or_uri} is not a tsjnet fusion model; pass the URI of a version of the model the "
                         "register stage logs (register.model_name, e.g. models:/tsjnet@champion)")
     return for_inference(wrapper.model, device)
+
+
+def load_model(model: str | Path, weights: str | Path | None = None,
+               device: str | torch.device = "auto") -> FusionModel:
+    """What a ``--model`` (and ``--weights``) option names, ready for inference: a registered model name with a
+    plain state dict, else a checkpoint file or MLflow URI (the one choice the CLI, export and batch share)."""
+    if weights is not None:
+        return load_state_dict_model(str(model), weights, resolve_device(device))
+    return load_fusion_model(model, device)

@@ -1,29 +1,25 @@
-"""`tsjnet fuse`: batch fusion of folders with a registered model or a local checkpoint (registered by tsjnet.cli)."""
+"""`tsjnet fuse` (folders, with a registered model or a local checkpoint, in PyTorch or an edge runtime) and
+`tsjnet export` (a fusion model as an ONNX graph); both registered by tsjnet.cli."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-import torch
 import typer
 from rich.console import Console
 
 from tsjnet.errors import DataError
+from tsjnet.export.onnx import OPSET
 from tsjnet.export.runtime import RUNTIMES, runtime_fuser
 from tsjnet.models.fusion import FusionModel
-from tsjnet.registry.checkpoint import load_fusion_model, load_state_dict_model, resolve_device
+from tsjnet.registry.checkpoint import load_model, resolve_device
 from tsjnet.registry.fuse import LuminanceFuser, fuse_folders
 
 MODEL_HELP = ("models:/name@alias, runs:/ID/fusion, a local checkpoint path, or with --weights a registered model "
               "name.")
 WEIGHTS_HELP = ("A plain state dict for the registered model named by --model, e.g. --model seafusion_release "
                 "--weights SeAFusion.pth.")
-
-
-def load_model_option(model: str, weights: Path | None, device: str | torch.device) -> FusionModel:
-    """The PyTorch model a `--model` (and `--weights`) option names, ready for inference on `device`."""
-    return load_state_dict_model(model, weights, resolve_device(device)) if weights else load_fusion_model(model, device)
 
 
 def onnx_graph(model: str, weights: Path | None, folder: Path) -> Path:
@@ -35,7 +31,7 @@ def onnx_graph(model: str, weights: Path | None, folder: Path) -> Path:
     if model.endswith(".onnx"):
         return Path(model)
     attached = None if weights else registered_onnx(model, folder)
-    return attached or export_onnx(load_model_option(model, weights, "cpu"), folder / "model.onnx")
+    return attached or export_onnx(load_model(model, weights, "cpu"), folder / "model.onnx")
 
 
 def fuse(
@@ -56,8 +52,28 @@ def fuse(
         raise DataError(f"--runtime {runtime!r} is not known; choose one of {', '.join(RUNTIMES)}")
     console = Console()
     with tempfile.TemporaryDirectory() as folder:
-        fusion: FusionModel | LuminanceFuser = (load_model_option(model, weights, device) if runtime == "torch"
+        fusion: FusionModel | LuminanceFuser = (load_model(model, weights, device) if runtime == "torch"
                                                 else runtime_fuser(runtime, onnx_graph(model, weights, Path(folder))))
     written = fuse_folders(fusion, ir, vi, out, gray=gray)
     where = resolve_device(device) if runtime == "torch" else "cpu"
     console.print(f"fused {len(written)} pair(s) with {model} ({runtime}) on {where} -> {out}")
+
+
+FORMATS = ("onnx",)
+
+
+def export(
+    model: str = typer.Option("models:/tsjnet@champion", "--model", help=MODEL_HELP),
+    out: Path = typer.Option(..., "--out", help="The graph file to write, e.g. tsjnet.onnx."),
+    fmt: str = typer.Option("onnx", "--format", help="Export format (onnx)."),
+    opset: int = typer.Option(OPSET, "--opset", help="ONNX opset of the graph."),
+    weights: Path | None = typer.Option(None, "--weights", help=WEIGHTS_HELP),
+) -> None:
+    """Export the luminance step fuse(ir, vi) with symbolic height and width; checked against PyTorch."""
+    if fmt not in FORMATS:
+        raise DataError(f"--format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")
+    from tsjnet.export.onnx import export_onnx
+
+    path = export_onnx(load_model(model, weights, "cpu"), out, opset)
+    Console().print(f"exported {model} -> {path} (ONNX opset {opset}; inputs ir, vi (1, 1, H, W) luminance in "
+                    "[0, 1], any H, W; output fused)")
