@@ -139,7 +139,7 @@ def test_drift_names_a_code_default_a_key_no_field_reads_and_a_missing_key() -> 
         "rows[1].kept: required by Inner, but conf/config.yaml lacks it"]
 
 
-@pytest.mark.parametrize("path", ["train.w_det", "segmenter.epochs", "register.gate", "register", "pretrain_fusion",
+@pytest.mark.parametrize("path", ["train.w_det", "segmenter.epochs", "register.gate", "register", "shipped",
                                   "profile"])
 def test_a_deleted_yaml_key_fails_at_start_up_naming_it(path: str) -> None:
     values = conf_values()

@@ -40,19 +40,18 @@ def repro(
 
 
 @app.command()
-def pretrain(
+def ship(
     params_path: str = typer.Option("params.yaml", "--params"),
-    override: list[str] = typer.Option([], "--set", "-S", help="key.sub=value"),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when available), cpu, cuda, cuda:1 ..."),
 ) -> None:
-    """Train the shipped real-data model (params `pretrain_fusion:`), score it on val/test, write its model card."""
+    """Make the model of a real-data run (`tsjnet repro --profile msrs`) the shipped one: copy, score, write its card."""
     from tsjnet.config import load_params
-    from tsjnet.pretrained import pretrain as run_pretrain
     from tsjnet.registry.checkpoint import resolve_device
+    from tsjnet.shipped import ship as run_ship
 
-    settings = load_params(params_path, override)
-    card = run_pretrain(settings, resolve_device(device))
-    typer.echo(f"{card['file']} written; model card: {settings.pretrain_fusion.card}")
+    settings = load_params(params_path)
+    card = run_ship(settings, resolve_device(device))
+    typer.echo(f"{card['file']} written; model card: {settings.shipped.card}")
 
 
 # Adam steps per network in `tsjnet bench`'s quality section (10 passes over the 40 dev_train pairs): measured at
@@ -75,7 +74,7 @@ def bench(
     quality_steps: int = typer.Option(QUALITY_STEPS, "--quality-steps", min=1,
                                       help="Adam steps per network for --quality (same crops for both)"),
     real_pairs: bool = typer.Option(True, "--real-pairs/--no-real-pairs",
-                                    help="score the shipped and the pipeline's model on real pairs (pretrain_fusion)"),
+                                    help="score the shipped and the pipeline's model on real pairs (params shipped:)"),
     serving: bool = typer.Option(True, "--serving/--no-serving",
                                  help="load-test mlflow models serve of register.checkpoint on 127.0.0.1"),
     serving_requests: int = typer.Option(200, "--serving-requests", min=1, help="requests in the serving load run"),

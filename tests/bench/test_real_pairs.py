@@ -4,17 +4,15 @@ from pathlib import Path
 
 import torch
 
-from tests.pretrain_env import shipped_params
+from tests.ship_env import shipped_params
 from tsjnet.bench.real_pairs import real_pair_quality
 from tsjnet.bench.report import markdown
-from tsjnet.pretrained import pretrain
 
 
 def test_shipped_and_pipeline_models_are_compared_on_val_and_test(tmp_path: Path) -> None:
     params = shipped_params(tmp_path)
-    pretrain(params, torch.device("cpu"))
-    result = real_pair_quality(params, Path(params.pretrain_fusion.out), torch.device("cpu"))
-    assert result["pipeline"] == params.pretrain_fusion.out
+    result = real_pair_quality(params, Path(params.shipped.out), torch.device("cpu"))
+    assert result["pipeline"] == params.shipped.out
     for role in ("val", "test"):
         assert set(result[role]["means"]) == {"shipped", "pipeline", "average"}
         same = result[role]["versus"]["pipeline"]["shipped"]
@@ -25,6 +23,5 @@ def test_shipped_and_pipeline_models_are_compared_on_val_and_test(tmp_path: Path
 
 def test_without_a_pipeline_model_only_the_shipped_one_is_scored(tmp_path: Path) -> None:
     params = shipped_params(tmp_path)
-    pretrain(params, torch.device("cpu"))
     result = real_pair_quality(params, tmp_path / "never_trained.pt", torch.device("cpu"))
     assert result["pipeline"] is None and set(result["test"]["versus"]) == {"shipped"}

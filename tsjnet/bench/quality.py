@@ -5,7 +5,7 @@ metrics on real data. `fusion_latency` measures the speed; this section measures
 pairs of ivf-dev (../shared/data/ivf-dev):
 
 - Budget: both networks start from the same seed and take the same number of Adam steps (batch, lr and gradient
-  clipping of params.yaml ``pretrain_fusion:``, the real-pair fusion training) on the very same random crops of the
+  clipping of params.yaml ``train:``, from scratch, without task losses) on the very same random crops of the
   40 ``dev_train`` pairs.
   The crops are drawn once, before either network trains, so one network's dropout cannot shift the other's
   data. Each network trains with its own fusion loss (TSJNet: L_MFF, SeAFusion: its content loss; weights
@@ -113,7 +113,8 @@ def fusion_quality(train_pairs: PairDataset, val_pairs: PairDataset, params: Par
     and the verdict of `verdict` (headline: lite wins a majority of the metrics, see `DEFINITION`).
     """
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    settings = params.pretrain_fusion.model_copy(update={"epochs": 1, "crop": (crop, crop)})
+    settings = params.train.model_copy(update={"epochs": 1, "crop": (crop, crop), "w_det": 0.0, "w_seg": 0.0,
+                                               "task_warmup_epochs": 0, "init_from": None, "freeze_norm": False})
     batches = draw_batches(train_pairs, settings, steps, params.seed)
     rows, scores = [], {}
     for name in (CANDIDATE, BASELINE):

@@ -86,8 +86,7 @@ def run_benchmarks(out_dir: Path, repeats: int, height: int, width: int, natten_
     results["fusion_metrics"] = {"size": f"{height}x{width}", "total_seconds": metrics["total_seconds"],
                                  **{f"{k}_s": v for k, v in metrics["seconds"].items()}}
     console.print(f"[bold]edge: pairs/s of the user path (fuse_pair) on {THREADS} threads, torch / onnxruntime / openvino")
-    results["edge"] = edge_benchmark(height, width, repeats, Path(params.pretrain_fusion.out),
-                                     params.pretrain_fusion.val_pairs)
+    results["edge"] = edge_benchmark(height, width, repeats, Path(params.shipped.out), params.shipped.val_pairs)
     if quality_data:
         (train_pairs, val_pairs), steps = quality_data
         console.print(f"[bold]fusion quality on ivf-dev: lite vs SeAFusion, {steps} Adam steps each")

@@ -25,7 +25,8 @@ from tsjnet.config.pseudolabel import PseudolabelParams
 from tsjnet.config.registry import RegisterParams
 from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.config.tracking import MlflowParams
-from tsjnet.config.train import BaselineParams, PretrainParams, TrainParams
+from tsjnet.config.shipped import ShippedParams
+from tsjnet.config.train import BaselineParams, TrainParams
 
 DEFAULT_PARAMS = Path("params.yaml")
 
@@ -53,7 +54,7 @@ class Params(Section):
     loss: LossParams
     train: TrainParams
     train_baseline: BaselineParams
-    pretrain_fusion: PretrainParams  # `tsjnet pretrain`: the shipped real-data model
+    shipped: ShippedParams  # the committed real-data model (`tsjnet ship`)
     evaluate: EvaluateParams
     register: RegisterParams = Field()  # required: bare, it would default to ABCMeta.register
 

@@ -12,8 +12,6 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from tsjnet.config.base import Section
-from tsjnet.config.data import PairSource
-from tsjnet.config.evaluate import MethodSpec
 from tsjnet.config.tasks import TrainModality
 
 Strategy = Literal["joint", "seafusion_rounds", "segmif_dynamic"]
@@ -108,20 +106,3 @@ class TrainParams(FusionTrainParams):
 
 class BaselineParams(FusionTrainParams):
     """`train_baseline:` SeAFusion with its own content loss (+ optionally its semantic loss) via the same trainer."""
-
-
-class PretrainParams(FusionTrainParams):
-    """`pretrain_fusion:` the shipped real-data model: the fusion loss alone on real pairs (`tsjnet pretrain`).
-
-    Train, validation and test pairs may come from different folders (ivf-train's MSRS pairs, ivf-dev's
-    ``dev_val`` and ``dev_train`` names): the run validates (plateau schedule, model choice) on `val` only and
-    reports `test` in the model card next to the `references` (methods in `evaluate.methods` form).
-    """
-
-    w_det: float = Field(ge=0, le=0)
-    w_seg: float = Field(ge=0, le=0)
-    train_pairs: PairSource
-    val_pairs: PairSource
-    test_pairs: PairSource
-    references: list[MethodSpec]
-    card: str  # the model card (Markdown), rendered from `metrics`
