@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.tiny_setup import tiny  # noqa: F401 (session fixture of the evaluation and tasks tests)
 from tsjnet.bench.quality import IVF_DEV_ENV
 
 # Tests use tiny tensors: one thread is faster (no thread hand-off) and makes timings independent of load.

@@ -23,9 +23,9 @@ from tsjnet.evaluation.methods import Method, load_method
 from tsjnet.evaluation.run import EvaluationData, EvaluationResult, run_evaluation
 from tsjnet.models.registry import create_model
 from tsjnet.tasks.detector import detector_checkpoint, load_detector
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 
-from tests.evaluation.conftest import RULES, TRAINED, TinySetup
+from tests.tiny_setup import RULES, TRAINED, TinySetup
 from tests.params import conf_values, section
 
 METHODS = ["tsjnet", *RULES]  # the primary and the rules: a judge per method is what is tested, not their number

@@ -18,11 +18,11 @@ from tsjnet.data import open_dataset
 from tsjnet.data.types import DET_CLASSES, SEG_CLASSES
 from tsjnet.errors import DataError
 from tsjnet.evaluation.run import EvaluationData, EvaluationResult, artifact_dir, log_to_mlflow, run_evaluation
-from tsjnet.evaluation.task_eval import TRUTH_NAME
+from tsjnet.tasks.scoring import TRUTH_NAME
 from tsjnet.metrics.bootstrap import Interval
 from tsjnet.metrics.suite import HEADLINE_METRICS, METRIC_KEYS
 
-from tests.evaluation.conftest import RULES, TRAINED, TinySetup
+from tests.tiny_setup import RULES, TRAINED, TinySetup
 from tests.params import section
 
 GATE_KEYS = {"fused_miou", "fused_map50", "fused_map", "ssim", "vif", "qabf", "ir_miou", "vi_miou", "ir_map50",

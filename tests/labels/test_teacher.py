@@ -12,7 +12,7 @@ from tests.tasks.samples import TINY_DETECTOR
 from tsjnet.data.types import Sample
 from tsjnet.labels.teacher import Teacher, load_teacher
 from tsjnet.tasks.detector import build_detector
-from tsjnet.training.checkpoint import save_checkpoint
+from tsjnet.checkpoints import save_checkpoint
 
 
 def _sample() -> Sample:

@@ -19,7 +19,8 @@ from tsjnet.colour import to_tensor_y
 from tsjnet.errors import DataError
 from tsjnet.models.info import model_info
 from tsjnet.models.registry import create_model
-from tsjnet.models.seafusion_release import ATTRIBUTION, DEFAULT_WEIGHTS, SeAFusionRelease, load_seafusion_release
+from tests.models.release import load_seafusion_release
+from tsjnet.models.seafusion_release import ATTRIBUTION, DEFAULT_WEIGHTS, SeAFusionRelease
 
 RELEASE = Path(__file__).resolve().parents[2] / DEFAULT_WEIGHTS
 PAIRS = ("00556D", "00881N")  # one day, one night MSRS pair of ivf-dev (480 x 640)

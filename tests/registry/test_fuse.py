@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from tests.registry.samples import random_pair
 from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
-from tsjnet.models.seafusion_release import SeAFusionRelease, load_seafusion_release
+from tests.models.release import load_seafusion_release
+from tsjnet.models.seafusion_release import SeAFusionRelease
 from tsjnet.registry.checkpoint import load_fusion_model
 from tsjnet.registry.cli import fuse
 from tsjnet.registry.fuse import fuse_folders, fuse_pair

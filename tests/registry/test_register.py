@@ -20,7 +20,7 @@ from tsjnet.registry.register import CANDIDATE, CHAMPION, load_task_model, regis
 from tsjnet.registry.teachers import TEACHER_FILE, TeacherCheckpoint
 from tsjnet.tasks.detector import build_detector
 from tsjnet.tasks.segmenter import Segmenter, build_segmenter
-from tsjnet.training.checkpoint import save_checkpoint
+from tsjnet.checkpoints import save_checkpoint
 
 SEGMENTER = section("segmenter", encoder="mobilenet_v2")  # the smallest encoder: keeps the logged file small
 IMAGE_SIZE = (64, 64)

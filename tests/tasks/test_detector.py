@@ -9,7 +9,7 @@ from torchvision.ops import FrozenBatchNorm2d
 from tsjnet.errors import DataError
 from tsjnet.tasks.detector import (NUM_DET_LABELS, boxes_to_target, build_detector, load_detector,
                                    sample_target)
-from tsjnet.training.checkpoint import save_checkpoint
+from tsjnet.checkpoints import save_checkpoint
 
 
 @pytest.fixture

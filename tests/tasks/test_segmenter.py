@@ -5,7 +5,7 @@ from tests.params import section
 from tsjnet.data.types import NUM_SEG_CLASSES
 from tsjnet.errors import DataError
 from tsjnet.tasks.segmenter import IMAGENET_MEAN, IMAGENET_STD, build_segmenter, load_segmenter
-from tsjnet.training.checkpoint import save_checkpoint
+from tsjnet.checkpoints import save_checkpoint
 
 
 @pytest.fixture(scope="module")

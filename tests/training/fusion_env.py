@@ -21,7 +21,7 @@ from tsjnet.config.train import FusionTrainParams
 from tsjnet.data.synthscenes import write_synthscenes
 from tsjnet.tasks.detector import build_detector, detector_checkpoint
 from tsjnet.tasks.segmenter import build_segmenter
-from tsjnet.training.checkpoint import save_checkpoint
+from tsjnet.checkpoints import save_checkpoint
 from tsjnet.tracking import PARENT_ENV
 from tsjnet.training.joint import FusionJob
 

@@ -8,7 +8,7 @@ import torch
 from tests.params import section
 from tests.training.fusion_env import make_job, run_section, train_section, write_env
 from tsjnet.registry.checkpoint import load_fusion_model, read_checkpoint
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.distributed import World
 from tsjnet.training.fusion_data import make_loader, open_splits
 from tsjnet.training.joint import Trainer, batch_terms, build_trainer, train_fusion

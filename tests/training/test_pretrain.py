@@ -11,7 +11,7 @@ from tests.tasks.samples import TINY_DETECTOR, make_sample
 from tsjnet.data.labels import write_yolo
 from tsjnet.tasks.detector import build_detector, load_detector
 from tsjnet.tasks.segmenter import load_segmenter
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.fusion_data import file_digest
 from tsjnet.training.pretrain import initial_detector, pretrain_detectors, pretrain_segmenter
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.training.fusion_env import stage_command, stage_env, train_section, write_env, write_params
 from tsjnet.registry.checkpoint import read_checkpoint
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 
 EPOCHS = 4
 STARTUP_LIMIT_S = 300

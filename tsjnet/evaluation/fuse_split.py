@@ -7,21 +7,38 @@ is evaluated is therefore exactly what a user of the registered model gets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 from rich.progress import track
 
+from tsjnet.colour import to_tensor
+from tsjnet.data.io import read_vi
 from tsjnet.data.paired import PairDataset
+from tsjnet.data.types import Sample
 from tsjnet.errors import DataError
 from tsjnet.evaluation.methods import Method
 from tsjnet.registry.fuse import fuse_pair
+from tsjnet.tasks.inputs import as_rgb
+from tsjnet.tasks.scoring import TaskInput
 
 
 def fused_path(folder: str | Path, name: str) -> Path:
     """Where the fused image of pair `name` lives in a method's folder."""
     return Path(folder) / f"{name}.png"
+
+
+def fused_image(folder: str | Path) -> Callable[[Sample], torch.Tensor]:
+    """Sample -> its fused PNG in a method's `folder`, as the task networks take it."""
+    return lambda sample: as_rgb(to_tensor(read_vi(fused_path(folder, sample.name))))
+
+
+def fused_input(name: str, folder: str | Path, detector: str) -> TaskInput:
+    """A method's fused PNGs from `folder`, judged by the detector under key `detector` of `TaskNets.detectors`."""
+    return TaskInput(name, detector, fused_image(folder))
 
 
 def fuse_split(method: Method, dataset: PairDataset, out_dir: str | Path, label: str = "") -> list[Path]:

@@ -30,11 +30,11 @@ from tsjnet.config.evaluate import JudgeParams
 from tsjnet.config.tasks import DetectorParams
 from tsjnet.data import open_dataset
 from tsjnet.data.paired import PairDataset
-from tsjnet.evaluation.fuse_split import fuse_split
+from tsjnet.evaluation.fuse_split import fuse_split, fused_image
 from tsjnet.evaluation.methods import Method
-from tsjnet.evaluation.task_eval import SOURCES, fused_image, truth_target
+from tsjnet.tasks.scoring import SOURCES, truth_target
 from tsjnet.tasks.detector import detector_checkpoint
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.fusion_data import file_digest
 from tsjnet.training.loop import FitSpec, console, fit, restore, seed_everything
 from tsjnet.training.pretrain import TRAIN_SPLIT, detection_loss

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tsjnet.data.types import SEG_CLASSES
-from tsjnet.evaluation.task_eval import TaskScores
+from tsjnet.tasks.scoring import TaskScores
 from tsjnet.metrics.plots import plot_confusion_matrix, plot_per_class
 
 #: CSV file -> the task metric it holds (column name = metric key).

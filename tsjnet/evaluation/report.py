@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tsjnet.data.types import DET_CLASSES, SEG_CLASSES
 from tsjnet.evaluation.summary import best_source
-from tsjnet.evaluation.task_eval import TASK_RESAMPLES, TRUTH_NAME
+from tsjnet.tasks.scoring import TASK_RESAMPLES, TRUTH_NAME
 from tsjnet.metrics.bootstrap import LEVEL, N_RESAMPLES, Interval, Resampled, verdict
 from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 

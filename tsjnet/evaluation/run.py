@@ -26,7 +26,7 @@ from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.data import open_dataset
 from tsjnet.data.paired import PairDataset
 from tsjnet.errors import DataError
-from tsjnet.evaluation.fuse_split import fuse_split
+from tsjnet.evaluation.fuse_split import fuse_split, fused_input
 from tsjnet.evaluation.fusion_eval import fusion_means
 from tsjnet.evaluation.grid import sample_grid
 from tsjnet.evaluation.judges import JUDGE_TRAIN_DIR, SHARED_KEY, build_judges, plan_judges
@@ -34,7 +34,7 @@ from tsjnet.evaluation.methods import Method, load_method, missing_reason, split
 from tsjnet.evaluation.plots import FIGURES_DIR, task_figures, write_task_csvs
 from tsjnet.evaluation.report import ReportData, write_report
 from tsjnet.evaluation.summary import gate_metrics
-from tsjnet.evaluation.task_eval import (SOURCES, evaluate_inputs, fused_input, load_task_nets, source_input,
+from tsjnet.tasks.scoring import (SOURCES, evaluate_inputs, load_task_nets, source_input,
                                         with_intervals)
 from tsjnet.metrics.report import write_json
 from tsjnet.metrics.suite import HEADLINE_METRICS

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from tsjnet.evaluation.task_eval import SOURCES
+from tsjnet.tasks.scoring import SOURCES
 
 #: Gate name -> fusion metric key (the primary method's mean on the main dataset).
 FUSION_GATE: dict[str, str] = {"ssim": "SSIM", "vif": "VIF", "qabf": "Qabf"}

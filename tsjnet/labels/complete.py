@@ -24,7 +24,7 @@ import numpy as np
 from tsjnet.config.pseudolabel import PseudolabelParams
 from tsjnet.data.labels import empty_boxes
 from tsjnet.data.types import IGNORE_INDEX, MODALITIES, PairRecord, Sample
-from tsjnet.labels.boxes import merge_boxes, reference_modalities
+from tsjnet.data.boxes import merge_boxes, reference_modalities
 from tsjnet.labels.from_boxes import mask_from_boxes
 from tsjnet.labels.from_masks import boxes_from_mask
 from tsjnet.labels.teacher import Teacher

@@ -12,7 +12,7 @@ import numpy as np
 
 from tsjnet.config.pseudolabel import PseudolabelParams
 from tsjnet.data.types import IGNORE_INDEX, SEG_CLASSES, SEG_TO_DET, Sample
-from tsjnet.labels.boxes import count_matches, merge_boxes, reference_modalities
+from tsjnet.data.boxes import count_matches, merge_boxes, reference_modalities
 from tsjnet.labels.from_boxes import mask_from_boxes
 from tsjnet.labels.from_masks import boxes_from_mask
 

@@ -14,7 +14,7 @@ from torch import nn
 
 from tsjnet.config.pseudolabel import TeacherParams
 from tsjnet.data.types import Sample
-from tsjnet.labels.boxes import merge_boxes
+from tsjnet.data.boxes import merge_boxes
 from tsjnet.tasks.detector import target_rows
 from tsjnet.tasks.inputs import sample_image
 

@@ -11,7 +11,6 @@ are optional everywhere (evaluation, benchmarks).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -130,12 +129,6 @@ class SeAFusionRelease(FusionModel):
 
 @register_model
 def seafusion_release() -> SeAFusionRelease:
-    """The released SeAFusion architecture, randomly initialised: load the weights with `load_seafusion_release`."""
+    """The released SeAFusion architecture, randomly initialised; the weights load through
+    `tsjnet.registry.checkpoint.load_state_dict_model` (with ``fix=FETCH`` when the file is missing)."""
     return SeAFusionRelease()
-
-
-def load_seafusion_release(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "auto") -> FusionModel:
-    """The released network with its authors' weights, in eval mode on `device`; errors name the file and the fix."""
-    from tsjnet.registry.checkpoint import load_state_dict_model  # the registry builds models: no import cycle
-
-    return load_state_dict_model("seafusion_release", path, device, fix=FETCH)

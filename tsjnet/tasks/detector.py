@@ -22,7 +22,7 @@ from tsjnet.config.tasks import DetectorParams
 from tsjnet.data.types import DET_CLASSES, Sample
 from tsjnet.errors import DataError
 from tsjnet.tasks.inputs import BOX_LABELS
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 
 # Label 0 is Faster R-CNN's background; our detection ids 0..2 become labels 1..3.
 NUM_DET_LABELS = len(DET_CLASSES) + 1

@@ -21,7 +21,7 @@ from torch import nn
 from tsjnet.config.tasks import SegmenterParams
 from tsjnet.data.types import NUM_SEG_CLASSES
 from tsjnet.tasks.inputs import as_rgb
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -11,7 +11,7 @@ fusion network is wrapped in DistributedDataParallel (tsjnet.training.distribute
 
 The final model is written with `tsjnet.registry.checkpoint.save_fusion_model` (the format evaluation and the
 registry read), together with val metrics: loss terms and the task scores of IR, VIS and fused val images,
-computed exactly as the evaluate stage does (`tsjnet.evaluation.task_eval`).
+computed exactly as the evaluate stage does (`tsjnet.tasks.scoring`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from tsjnet.config.loss import LossParams
 from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.config.train import FusionTrainParams
 from tsjnet.data.types import IGNORE_INDEX
-from tsjnet.evaluation.task_eval import TaskInput, TaskNets, evaluate_inputs, load_task_nets, source_input
+from tsjnet.tasks.scoring import TaskInput, TaskNets, evaluate_inputs, load_task_nets, source_input
 from tsjnet.data.paired import PairDataset
 from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
@@ -46,7 +46,7 @@ from tsjnet.tasks.detector import detector_checkpoint
 from tsjnet.tasks.inputs import as_rgb
 from tsjnet.tasks.losses import freeze, frozen_mode
 from tsjnet.tasks.segmenter import load_segmenter
-from tsjnet.training.checkpoint import save_checkpoint
+from tsjnet.checkpoints import save_checkpoint
 from tsjnet.training.distributed import (World, barrier, broadcast_module, check_in_sync, close_world,
                                          mean_over_ranks)
 from tsjnet.training.fusion_data import file_digest, make_loader, open_splits, record_files

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import track
 from torch import nn
 
-from tsjnet.training.checkpoint import load_checkpoint, save_checkpoint
+from tsjnet.checkpoints import load_checkpoint, save_checkpoint
 
 LogMetrics = Callable[[dict[str, float], int], None]
 # Keys that may change between runs without invalidating a checkpoint.

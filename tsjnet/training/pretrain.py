@@ -28,7 +28,7 @@ from tsjnet.errors import DataError
 from tsjnet.metrics.task import DetectionMAP, SegmentationIoU
 from tsjnet.tasks.detector import build_detector, detector_checkpoint, target_rows
 from tsjnet.tasks.segmenter import build_segmenter
-from tsjnet.training.checkpoint import load_checkpoint
+from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.fusion_data import file_digest, record_files
 from tsjnet.training.loop import FitSpec, LogMetrics, fit, seed_everything
 from tsjnet.training.task_data import Task, TaskImages, collate_detection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsjnet.labels.boxes import count_matches, merge_boxes, reference_modalities
+from tsjnet.data.boxes import count_matches, merge_boxes, reference_modalities
 
 
 def _boxes(*rows: list[float]) -> np.ndarray:

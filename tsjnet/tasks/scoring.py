@@ -31,18 +31,15 @@ import torch
 from rich.progress import track
 from torch import nn
 
-from tsjnet.colour import to_tensor
 from tsjnet.config.tasks import DetectorParams, SegmenterParams
-from tsjnet.data.io import read_vi
 from tsjnet.data.paired import PairDataset
 from tsjnet.data.types import Sample
 from tsjnet.errors import DataError
-from tsjnet.evaluation.fuse_split import fused_path
-from tsjnet.labels.boxes import SAME_OBJECT_IOU, merge_boxes
+from tsjnet.data.boxes import SAME_OBJECT_IOU, merge_boxes
 from tsjnet.metrics.bootstrap import Resampled, resample
 from tsjnet.metrics.task import DetectionMAP, SegmentationIoU
 from tsjnet.tasks.detector import boxes_to_target, load_detectors, target_rows
-from tsjnet.tasks.inputs import as_rgb, sample_image
+from tsjnet.tasks.inputs import sample_image
 from tsjnet.tasks.segmenter import load_segmenter
 
 SOURCES = ("infrared", "visible")
@@ -64,16 +61,6 @@ class TaskInput:
 def source_input(modality: str) -> TaskInput:
     """The raw IR or VIS image, judged by that modality's own detector."""
     return TaskInput(modality, modality, lambda sample: sample_image(sample, modality))
-
-
-def fused_image(folder: str | Path) -> Callable[[Sample], torch.Tensor]:
-    """Sample -> its fused PNG in a method's `folder`, as the task networks take it."""
-    return lambda sample: as_rgb(to_tensor(read_vi(fused_path(folder, sample.name))))
-
-
-def fused_input(name: str, folder: str | Path, detector: str) -> TaskInput:
-    """A method's fused PNGs from `folder`, judged by the detector under key `detector` of `TaskNets.detectors`."""
-    return TaskInput(name, detector, fused_image(folder))
 
 
 @dataclass

@@ -10,11 +10,11 @@ from torch import nn
 from tsjnet.data import open_dataset
 from tsjnet.data.types import IGNORE_INDEX, NUM_SEG_CLASSES, SEG_CLASSES, Sample
 from tsjnet.errors import DataError
-from tsjnet.evaluation.task_eval import TaskNets, evaluate_inputs, source_input, truth, with_intervals
+from tsjnet.tasks.scoring import TaskNets, evaluate_inputs, source_input, truth, with_intervals
 from tsjnet.tasks.detector import boxes_to_target
 from tsjnet.tasks.inputs import sample_image
 
-from tests.evaluation.conftest import TinySetup
+from tests.tiny_setup import TinySetup
 
 
 class OracleDetector(nn.Module):

@@ -18,7 +18,7 @@ from tsjnet.models.registry import create_model
 from tsjnet.registry.checkpoint import save_fusion_model
 from tsjnet.tasks.detector import build_detector, detector_checkpoint
 from tsjnet.tasks.segmenter import build_segmenter
-from tsjnet.training.checkpoint import save_checkpoint
+from tsjnet.checkpoints import save_checkpoint
 
 from tests.params import section
 
