@@ -1,6 +1,5 @@
 """A tiny `shipped:` configuration on SynthScenes pairs, and a recorded real-data run to ship, for the tests."""
 
-import json
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tsjnet.config import Params
 from tsjnet.data.synthscenes import write_synthscenes
 from tsjnet.models.registry import create_model
 from tsjnet.registry.checkpoint import save_fusion_model
+from tsjnet.reports import TaskMetrics, TaskRow, TrainMetrics
 from tsjnet.tracking import PARENT_ENV, configure, stage_run
 from tsjnet.training.fusion_data import file_digest
 
@@ -65,10 +65,12 @@ def recorded_run(tmp_path: Path) -> Params:
         "train": {"model": MODEL, "out": str(run / "tsjnet.pt"), "metrics": str(run / "train.json")},
         "evaluate": {"task_metrics": str(run / "task.json"), "report": str(run / "evaluation.md")}})
     model = save_tiny_model(run / "tsjnet.pt")
-    (run / "train.json").write_text(json.dumps({"epochs": 1, "train_seconds": 2.5}))
-    (run / "task.json").write_text(json.dumps({"infrared": {
-        "detector": "infrared", "map50": 0.25, "map50_ci_low": 0.1, "map50_ci_high": 0.4,
-        "miou": 0.5, "miou_ci_low": 0.4, "miou_ci_high": 0.6}}))
+    TrainMetrics(epochs=1, train_seconds=2.5).write(run / "train.json")
+    iou = {"background": 0.9, "person": 0.1}
+    TaskMetrics({"infrared": TaskRow(
+        detector="infrared", map50=0.25, map50_ci_low=0.1, map50_ci_high=0.4, miou=0.5, miou_ci_low=0.4,
+        miou_ci_high=0.6, miou_no_bg=0.1, miou_no_bg_ci_low=0.0, miou_no_bg_ci_high=0.2, IoU=iou, IoU_ci_low=iou,
+        IoU_ci_high=iou)}).write(run / "task.json")
     (run / "evaluation.md").write_text("# Evaluation\n")
     lock = {"schema": "2.0", "stages": {
         "ingest": {"outs": [{"path": "data/ingested", "md5": "0123456789abcdef.dir"}]},

@@ -27,6 +27,7 @@ from tsjnet.evaluation.comparison import compare_methods, comparison_markdown, s
 from tsjnet.evaluation.methods import load_method, split_available
 from tsjnet.models.fusion import FusionModel
 from tsjnet.registry.checkpoint import load_checkpoint_model
+from tsjnet.reports import TaskMetrics, TrainMetrics
 from tsjnet.tracking import configure
 from tsjnet.training.fusion_data import file_digest, record_files
 
@@ -128,9 +129,9 @@ def stage_times(params: Params) -> dict[str, Any]:
 
 def task_scores(params: Params) -> list[dict[str, Any]]:
     """mAP@0.5 and mIoU with their intervals per input, and the judge that scored it (the evaluate stage's file)."""
-    task = json.loads(Path(params.evaluate.task_metrics).read_text())
-    keys = ("detector", "map50", "map50_ci_low", "map50_ci_high", "miou", "miou_ci_low", "miou_ci_high")
-    return [{"input": name, **{key: row[key] for key in keys if key in row}} for name, row in task.items()]
+    keys = {"detector", "map50", "map50_ci_low", "map50_ci_high", "miou", "miou_ci_low", "miou_ci_high"}
+    return [{"input": name, **row.model_dump(include=keys, exclude_unset=True)}
+            for name, row in TaskMetrics.read(params.evaluate.task_metrics).root.items()]
 
 
 def ship(params: Params, device: torch.device) -> dict[str, Any]:
@@ -153,7 +154,7 @@ def ship(params: Params, device: torch.device) -> dict[str, Any]:
                         "md5": file_digest(record_files(pairs))} for role, pairs in splits.items()},
         "settings": {section: {key: dumped[section][key] for key in keys} for section, keys in CARD_SETTINGS.items()},
         "judges": dumped["evaluate"]["judges"], "loss": params.loss.tsjnet.model_dump(),
-        "training": json.loads(Path(params.train.metrics).read_text()), "task": task_scores(params),
+        "training": TrainMetrics.read(params.train.metrics).model_dump(), "task": task_scores(params),
         "evaluation": settings.evaluation, "references": list(references), "results": results,
     }
     Path(settings.metrics).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")

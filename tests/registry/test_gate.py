@@ -65,10 +65,10 @@ def test_read_metrics_merges_flat_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("files", "message"), [
-    ({"a.json": {"ssim": {"mean": 0.7}}}, "'ssim' is {'mean': 0.7}, expected a number"),
-    ({"a.json": {"ssim": True}}, "'ssim' is True, expected a number"),
-    ({"a.json": [0.7]}, "must hold a flat JSON object"),
-    ({"a.json": "{broken"}, "is not valid JSON"),
+    ({"a.json": {"ssim": {"mean": 0.7}}}, r"a.json does not match its contract FlatMetrics \(ssim.int: Input should"),
+    ({"a.json": {"ssim": True}}, r"a.json does not match its contract FlatMetrics \(ssim.int: Input should"),
+    ({"a.json": [0.7]}, r"\(\(file\): Input should be an object"),
+    ({"a.json": "{broken"}, r"\(\(file\): Invalid JSON"),
     ({"a.json": {"ssim": 0.7}, "b.json": {"ssim": 0.6}}, "'ssim' appears in more than one"),
 ], ids=["nested", "bool", "list", "broken", "duplicate"])
 def test_read_metrics_rejects_bad_files(tmp_path: Path, files: dict[str, object], message: str) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tsjnet.evaluation.comparison import comparison_markdown
+from tsjnet.reports import BenchReport
 
 
 def _fmt(value: Any) -> str:
@@ -61,5 +61,5 @@ def markdown(results: dict[str, Any]) -> str:
 def write_results(results: dict[str, Any], json_path: Path, markdown_path: Path) -> None:
     for path in (json_path, markdown_path):
         path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(results, indent=2))
+    BenchReport(**results).write(json_path)
     markdown_path.write_text(markdown(results))

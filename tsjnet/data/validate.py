@@ -6,7 +6,6 @@ Markdown report and in the error message, so a user fixes the whole dataset in o
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from tsjnet.data.expectations import ExpectationOutcome, run_expectations
 from tsjnet.data.manifest import manifest_records, read_manifest
 from tsjnet.data.validate_files import FILE_CHECKS, Problem, check_files
 from tsjnet.errors import DataError
+from tsjnet.reports import ValidationMetrics
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,6 @@ def render_report(result: ValidationResult) -> str:
 
 def write_outputs(result: ValidationResult, report: str | Path, metrics: str | Path) -> None:
     """Write the Markdown report and the metrics JSON (parent folders created)."""
-    outputs = {Path(report): render_report(result), Path(metrics): json.dumps(result.metrics(), indent=2) + "\n"}
-    for path, text in outputs.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    Path(report).parent.mkdir(parents=True, exist_ok=True)
+    Path(report).write_text(render_report(result))
+    ValidationMetrics(**result.metrics()).write(metrics)

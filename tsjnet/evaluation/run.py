@@ -36,7 +36,7 @@ from tsjnet.evaluation.report import ReportData, write_report
 from tsjnet.evaluation.summary import gate_metrics
 from tsjnet.tasks.scoring import (SOURCES, evaluate_inputs, load_task_nets, source_input,
                                         with_intervals)
-from tsjnet.metrics.report import write_json
+from tsjnet.reports import FlatMetrics, FusionMetrics, TaskMetrics
 from tsjnet.metrics.suite import HEADLINE_METRICS
 from tsjnet.registry.checkpoint import resolve_device
 
@@ -116,8 +116,8 @@ def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: Detec
     task = {name: score.metrics for name, score in scores.items()}
     gate = gate_metrics(fusion[data.name][params.primary], task, params.primary)
 
-    files = [write_json(gate, params.metrics), write_json(fusion, params.fusion_metrics),
-             write_json(task, params.task_metrics), *write_task_csvs(task, params.plots_dir)]
+    files = [FlatMetrics(gate).write(params.metrics), FusionMetrics(fusion).write(params.fusion_metrics),
+             TaskMetrics(task).write(params.task_metrics), *write_task_csvs(task, params.plots_dir)]
     figures = task_figures(scores, [*SOURCES, params.primary], params.plots_dir)
     grids = {dataset: sample_grid(datasets[dataset], fused[dataset], params.n_grid_samples,
                                   Path(params.plots_dir) / FIGURES_DIR / f"grid_{_slug(dataset)}.png",

@@ -9,7 +9,6 @@ masks and boxes exist, the derivations are also run on them and scored (`tsjnet.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from tsjnet.errors import DataError
 from tsjnet.labels.complete import KINDS, MASK, SOURCES, Label, complete_labels, kind_modality
 from tsjnet.labels.quality import LabelQuality
 from tsjnet.labels.teacher import load_teacher
+from tsjnet.reports import FlatMetrics
 
 PROVENANCE_COLUMNS: tuple[str, ...] = ("split", "name", "kind", "source", "confidence", "method", "path")
 
@@ -136,7 +136,5 @@ def prepare_labels(source: str | Path, params: PseudolabelParams, seed: int = 0,
     provenance = pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS))
     provenance.to_csv(out / params.provenance, index=False)
     metrics = {**label_metrics(provenance), **quality.metrics()}
-    metrics_path = Path(params.metrics)
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    FlatMetrics(metrics).write(params.metrics)
     return PrepareResult(provenance=provenance, metrics=metrics)

@@ -12,7 +12,6 @@ candidate is compared with the numbers its champion was promoted on.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from tsjnet.config.registry import GateParams
 from tsjnet.errors import DataError
+from tsjnet.reports import FlatMetrics
 
 METRIC_TAG = "metric."
 RULE = ("promote when every gate metric is at least as good as the champion's and at least one is better "
@@ -27,22 +27,13 @@ RULE = ("promote when every gate metric is at least as good as the champion's an
 
 
 def read_metrics(paths: list[str | Path]) -> dict[str, float]:
-    """Merge flat ``{"name": number}`` JSON files; a missing file, nesting, non-number or duplicate is an error."""
+    """Merge flat ``{"name": number}`` files (`FlatMetrics`); a missing or malformed file or a duplicate is an error."""
     metrics: dict[str, float] = {}
     for path in map(Path, paths):
         if not path.is_file():
             raise DataError(f"metrics file {path} not found: run the evaluate stage first, or fix "
                             "register.metrics_files in params.yaml")
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise DataError(f"metrics file {path} is not valid JSON ({error}); re-run the evaluate stage") from None
-        if not isinstance(data, dict):
-            raise DataError(f"metrics file {path} must hold a flat JSON object {{\"name\": number}}")
-        for name, value in data.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise DataError(f"metrics file {path}: {name!r} is {value!r}, expected a number "
-                                "(the file must be flat: {\"name\": number})")
+        for name, value in FlatMetrics.read(path).root.items():
             if name in metrics:
                 raise DataError(f"metric {name!r} appears in more than one of {[str(p) for p in paths]}; "
                                 "give each metric one file")

@@ -16,7 +16,6 @@ computed exactly as the evaluate stage does (`tsjnet.tasks.scoring`).
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from tsjnet.training.distributed import (World, barrier, broadcast_module, check
                                          mean_over_ranks)
 from tsjnet.training.fusion_data import file_digest, make_loader, open_splits, record_files
 from tsjnet.training.loop import RESUME_IGNORED, clip_and_step, console, restore, seed_everything, training_state
+from tsjnet.reports import TrainMetrics
 from tsjnet.training.objectives import FusionPass, TaskJudges
 from tsjnet.training.strategies import LossWeighting, make_weighting
 
@@ -397,6 +397,5 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
         log.metrics({k: v for k, v in final.items() if k.startswith("val_")}, params.epochs)
     save_fusion_model(params.out, trainer.model, params.model, job.model_kwargs,
                       meta={"stage": job.name, "strategy": params.strategy, "metrics": final})
-    Path(params.metrics).parent.mkdir(parents=True, exist_ok=True)
-    Path(params.metrics).write_text(json.dumps(final, indent=2, sort_keys=True) + "\n")
+    TrainMetrics(**final).write(params.metrics)
     return final

@@ -11,9 +11,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +28,7 @@ from tsjnet.tasks.detector import build_detector, detector_checkpoint, target_ro
 from tsjnet.tasks.segmenter import build_segmenter
 from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.fusion_data import file_digest, record_files
+from tsjnet.reports import DetectorMetrics, FlatMetrics
 from tsjnet.training.loop import FitSpec, LogMetrics, fit, seed_everything
 from tsjnet.training.task_data import Task, TaskImages, collate_detection
 
@@ -89,12 +88,6 @@ def data_digest(*splits: PairDataset) -> str:
     return file_digest(path for pairs in splits for path in record_files(pairs))
 
 
-def _write_metrics(path: str | Path, metrics: dict[str, Any]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-
-
 def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int = 0,
                        log_metrics: LogMetrics | None = None, device: torch.device | None = None) -> dict[str, dict[str, float]]:
     """Train (or resume) one detector per modality; write and return their final val metrics."""
@@ -119,7 +112,7 @@ def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int 
             extra={"image_size": image_size, "modality": modality, "init_from": start, "data": data},
         )
         results[modality] = _fit(spec, params, device, log_metrics)
-    _write_metrics(params.metrics, results)
+    DetectorMetrics(results).write(params.metrics)
     return results
 
 
@@ -158,7 +151,7 @@ def pretrain_segmenter(params: SegmenterParams, data_root: str | Path, seed: int
         extra={"data": data_digest(train, val)},
     )
     metrics = _fit(spec, params, device, log_metrics)
-    _write_metrics(params.metrics, metrics)
+    FlatMetrics(metrics).write(params.metrics)
     return metrics
 
 
