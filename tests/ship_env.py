@@ -71,7 +71,7 @@ def recorded_run(tmp_path: Path) -> Params:
         detector="infrared", map50=0.25, map50_ci_low=0.1, map50_ci_high=0.4, miou=0.5, miou_ci_low=0.4,
         miou_ci_high=0.6, miou_no_bg=0.1, miou_no_bg_ci_low=0.0, miou_no_bg_ci_high=0.2, IoU=iou, IoU_ci_low=iou,
         IoU_ci_high=iou)}).write(run / "task.json")
-    (run / "evaluation.md").write_text("# Evaluation\n")
+    (run / "evaluation.md").write_text("# Evaluation\n\n- ![grid](../plots/grid.png)\n\n| a |\n")
     lock = {"schema": "2.0", "stages": {
         "ingest": {"outs": [{"path": "data/ingested", "md5": "0123456789abcdef.dir"}]},
         "train": {"outs": [{"path": params.train.out, "md5": file_digest([model])}]}}}

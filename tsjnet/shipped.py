@@ -134,6 +134,15 @@ def task_scores(params: Params) -> list[dict[str, Any]]:
             for name, row in TaskMetrics.read(params.evaluate.task_metrics).root.items()]
 
 
+def copy_report(report: Path, copy: Path) -> None:
+    """The run's evaluation report beside the card, without its figures (they stay in the run's plots folder)."""
+    lines = report.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if "![" not in line]
+    note = (f"> Copied by `tsjnet ship` from the real run's `{report}`; its {len(lines) - len(kept)} figure(s) stay "
+            "in that run's plots folder.\n\n") if len(kept) < len(lines) else ""
+    copy.write_text(note + "".join(kept))
+
+
 def ship(params: Params, device: torch.device) -> dict[str, Any]:
     """Check the real run, copy its model to `shipped.out`, score it and the references, write JSON and card."""
     check_real_run(params)
@@ -143,7 +152,7 @@ def ship(params: Params, device: torch.device) -> dict[str, Any]:
     out = Path(settings.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(params.train.out, out)
-    shutil.copyfile(params.evaluate.report, settings.evaluation)
+    copy_report(Path(params.evaluate.report), Path(settings.evaluation))
     references = reference_models(settings, device)
     results = compare_on_splits({CANDIDATE: load_checkpoint_model(out, device), **references},
                                 {role: splits[role] for role in ROLES[1:]}, [CANDIDATE])
