@@ -54,6 +54,24 @@ def ship(
     typer.echo(f"{card['file']} written; model card: {settings.shipped.card}")
 
 
+@app.command()
+def spread(
+    run_a: str = typer.Argument(..., help="checkout of run A (its metrics/ folder is read)"),
+    run_b: str = typer.Argument(..., help="checkout of run B"),
+    out: str = typer.Option("reports/seed_spread.md", "--out", help="Markdown report"),
+) -> None:
+    """How much two pipeline runs (two seeds, two machines) differ, metric by metric."""
+    from pathlib import Path
+
+    from tsjnet.bench.spread import spread as measure
+    from tsjnet.bench.spread import spread_markdown
+
+    text = spread_markdown(measure(Path(run_a), Path(run_b)), run_a, run_b)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text)
+    typer.echo(text.split("\n## ")[0])
+
+
 # Adam steps per network in `tsjnet bench`'s quality section (10 passes over the 40 dev_train pairs): measured at
 # ~0.8-0.9 s per step and network on one free core, so the section takes about 4-6 minutes on 2 idle cores.
 QUALITY_STEPS = 200
