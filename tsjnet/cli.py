@@ -59,6 +59,8 @@ def spread(
     run_a: str = typer.Argument(..., help="checkout of run A (its metrics/ folder is read)"),
     run_b: str = typer.Argument(..., help="checkout of run B"),
     out: str = typer.Option("reports/seed_spread.md", "--out", help="Markdown report"),
+    label_a: str = typer.Option("", "--label-a", help="what run A is (default: its path)"),
+    label_b: str = typer.Option("", "--label-b", help="what run B is (default: its path)"),
 ) -> None:
     """How much two pipeline runs (two seeds, two machines) differ, metric by metric."""
     from pathlib import Path
@@ -66,7 +68,7 @@ def spread(
     from tsjnet.bench.spread import spread as measure
     from tsjnet.bench.spread import spread_markdown
 
-    text = spread_markdown(measure(Path(run_a), Path(run_b)), run_a, run_b)
+    text = spread_markdown(measure(Path(run_a), Path(run_b)), label_a or run_a, label_b or run_b)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(text)
     typer.echo(text.split("\n## ")[0])

@@ -42,7 +42,8 @@ def spread(run_a: Path, run_b: Path) -> dict[str, list[dict[str, float | str]]]:
 
 def spread_markdown(result: dict[str, list[dict[str, float | str]]], run_a: str, run_b: str) -> str:
     """The tables, with a summary line per file (largest relative difference, identical keys)."""
-    lines = ["# Spread between two pipeline runs", "", f"- A: `{run_a}`", f"- B: `{run_b}`", "",
+    lines = ["# Spread between two pipeline runs", "", "Written by `tsjnet spread` from the two runs' metrics files.",
+             "", f"- A: {run_a}", f"- B: {run_b}", "",
              "| metrics file | keys | identical | largest relative difference (key) |", "|---|---:|---:|---|"]
     for stem, rows in result.items():
         worst = max(rows, key=lambda row: row["relative"], default=None)
