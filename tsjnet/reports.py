@@ -3,7 +3,7 @@
 Each file has one model here. Its writer builds the model and calls `write`; its readers call `read`, which fails
 with a `DataError` naming the file and the offending field instead of handing a renamed or missing key on as
 ``None``. Non-finite numbers (an undefined correlation, the PSNR of identical images) are written as null, since
-JSON has no NaN. The promotion report has its own model beside its writer (`tsjnet.registry.report`).
+JSON has no NaN. The promotion report's model (`tsjnet.registry.report`) is a `Record` too, beside its writer.
 """
 
 from __future__ import annotations
@@ -49,17 +49,27 @@ class JsonFile:
         return path
 
     @classmethod
+    def missing(cls, path: Path) -> str:
+        """The error message for a missing file."""
+        return f"{path} not found: run the stage or command that writes it first"
+
+    @classmethod
+    def malformed(cls, path: Path, problems: str) -> str:
+        """The error message for a file that breaks the contract (`problems`: field: message; ...)."""
+        return (f"{path} does not match its contract {cls.__name__} ({problems}); "
+                "re-run the stage or command that writes it")
+
+    @classmethod
     def read(cls, path: str | Path) -> Self:
         """The file's content; a missing file, bad JSON or a field that breaks the contract is a `DataError`."""
         path = Path(path)
         if not path.is_file():
-            raise DataError(f"{path} not found: run the stage or command that writes it first")
+            raise DataError(cls.missing(path))
         try:
             return cls.model_validate_json(path.read_text())  # type: ignore[attr-defined]
         except ValidationError as error:
-            fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in error.errors())
-            raise DataError(f"{path} does not match its contract {cls.__name__} ({fields}); re-run the stage or "
-                            "command that writes it") from None
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in error.errors())
+            raise DataError(cls.malformed(path, problems)) from None
 
 
 class Record(JsonFile, BaseModel):

@@ -8,23 +8,25 @@ they cannot drift from the real file either.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict
 
-from tsjnet.errors import DataError
 from tsjnet.registry.gate import GateDecision
+from tsjnet.reports import Record
 
 #: ``champion_before`` / ``champion_after`` when the model had no champion.
 NO_CHAMPION = "none"
+#: How to fix a missing or malformed report.
+FIX = "re-run the register stage (dvc repro register)"
 
 
-class PromotionReport(BaseModel):
+class PromotionReport(Record):
     """One gate decision: the candidate version, every number behind the decision, and the champion before/after.
 
-    The field order is the on-disk key order of reports/promotion.json.
+    The field order is the on-disk key order of reports/promotion.json; it is written and read like every report
+    file (`tsjnet.reports.Record`), with its own error messages.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,27 +57,10 @@ class PromotionReport(BaseModel):
         return {"decision": self.decision, "reason": self.reason,
                 "champion_before": self.champion_before, "champion_after": self.champion_after}
 
-    def to_json(self) -> str:
-        """The file's text: indented JSON, keys in field order (`json` keeps Python's float repr)."""
-        return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
-
-    def write(self, path: str | Path) -> Path:
-        """Write the report (parent folders created)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_json())
-        return path
+    @classmethod
+    def missing(cls, path: Path) -> str:
+        return f"promotion report {path} not found; {FIX}"
 
     @classmethod
-    def read(cls, path: str | Path) -> PromotionReport:
-        """Parse a report; a missing file, broken JSON or a missing/wrong/unknown field is a `DataError` naming both."""
-        path = Path(path)
-        fix = "re-run the register stage (dvc repro register)"
-        if not path.is_file():
-            raise DataError(f"promotion report {path} not found; {fix}")
-        try:
-            return cls.model_validate_json(path.read_text())
-        except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or '(file)'}: {item['msg']}"
-                                 for item in error.errors())
-            raise DataError(f"promotion report {path} is malformed ({problems}); {fix}") from None
+    def malformed(cls, path: Path, problems: str) -> str:
+        return f"promotion report {path} is malformed ({problems}); {FIX}"
