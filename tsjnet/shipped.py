@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from tsjnet.config import Params
 from tsjnet.config.data import PairSource
@@ -28,7 +27,7 @@ from tsjnet.evaluation.methods import load_method, split_available
 from tsjnet.models.fusion import FusionModel
 from tsjnet.registry.checkpoint import load_checkpoint_model
 from tsjnet.reports import TaskMetrics, TrainMetrics
-from tsjnet.tracking import configure
+from tsjnet.tracking import configure, data_hash
 from tsjnet.training.fusion_data import file_digest, record_files
 
 CANDIDATE = "tsjnet"
@@ -76,13 +75,6 @@ def compare_on_splits(models: dict[str, FusionModel], splits: dict[str, PairData
     return results
 
 
-def _locked_md5(path: str, lock: Path) -> str | None:
-    """The md5 dvc.lock records for the output `path`, if any stage writes it."""
-    stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {}) if lock.is_file() else {}
-    return next((str(out.get("md5")) for stage in stages.values() for out in stage.get("outs", [])
-                 if Path(out.get("path", "")) == Path(path)), None)
-
-
 def check_real_run(params: Params, lock: Path = Path("dvc.lock")) -> None:
     """The run to ship trained on the shipped pairs and its model is the file dvc.lock records; else say how."""
     for role in ROLES:
@@ -94,7 +86,7 @@ def check_real_run(params: Params, lock: Path = Path("dvc.lock")) -> None:
     model = Path(params.train.out)
     if not model.is_file():
         raise DataError(f"{model} (train.out) not found: run `tsjnet repro --profile msrs` first")
-    locked = _locked_md5(params.train.out, lock)
+    locked = data_hash(params.train.out, lock)  # the md5 dvc.lock records for that output
     if locked != file_digest([model]):
         raise DataError(f"{model} is not the model {lock} records (md5 {locked}): re-run "
                         "`tsjnet repro --profile msrs` so that the shipped model is the pipeline's output")
