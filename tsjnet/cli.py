@@ -74,6 +74,22 @@ def spread(
     typer.echo(text.split("\n## ")[0])
 
 
+@app.command()
+def research(
+    params_path: str = typer.Option("params.yaml", "--params"),
+    override: list[str] = typer.Option([], "--set", "-S", help="key.sub=value, e.g. research.seeds=[0]"),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when available), cpu, cuda, cuda:1 ..."),
+) -> None:
+    """Answer the paper's research questions: train every ablation per seed, score, write research.report."""
+    from tsjnet.config import load_params
+    from tsjnet.research.run import run_research
+
+    settings = load_params(params_path, override)
+    report = run_research(settings, device)
+    typer.echo(f"{settings.research.report} and {settings.research.metrics} written "
+               f"({len(report.comparisons)} comparisons, {report.seconds / 60:.1f} min)")
+
+
 # Adam steps per network in `tsjnet bench`'s quality section (10 passes over the 40 dev_train pairs): measured at
 # ~0.8-0.9 s per step and network on one free core, so the section takes about 4-6 minutes on 2 idle cores.
 QUALITY_STEPS = 200

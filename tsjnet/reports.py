@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictFloat, StrictInt, ValidationError
 
@@ -159,3 +159,44 @@ class BenchReport(Record):
     real_pairs: dict[str, Any] | None = None
     serving: dict[str, Any] | None = None
     pipeline: dict[str, Any] | None = None
+
+
+Verdict = Literal["better", "worse", "within noise"]
+
+
+class Figure(Record):
+    """A figure pooled over seeds (the mean of the per-seed values) with its 95% bootstrap interval over images,
+    and the value of each seed (one value for a method that does not train)."""
+
+    mean: Metric
+    ci_low: Metric
+    ci_high: Metric
+    seeds: list[Metric]
+
+
+class Comparison(Record):
+    """candidate - baseline on one metric: the seed-pooled paired difference, each seed's difference, the verdict
+    ("better"/"worse" only when the pooled interval excludes 0 AND every seed's difference has its sign)."""
+
+    question: str
+    candidate: str
+    baseline: str
+    metric: str
+    difference: Figure
+    verdict: Verdict
+    pooled_verdict: Verdict  # what the pooled interval alone says; differs from `verdict` when the seeds disagree
+
+
+class ResearchReport(Record):
+    """reports/research_questions.json, written by `tsjnet research` alone; the Markdown report is rendered from it."""
+
+    commit: str
+    main_dataset: str
+    split: str
+    seeds: list[int]
+    images: dict[str, int]  # dataset -> pairs scored
+    seconds: float  # wall time of the whole set
+    methods: dict[str, str]  # method -> what it is
+    figures: dict[str, dict[str, dict[str, Figure]]]  # dataset -> method -> metric -> figure
+    comparisons: list[Comparison]
+    ranking: dict[str, dict[str, float]]  # dataset -> method -> mean rank over the 13 fusion metrics (1 = best)

@@ -23,6 +23,7 @@ from tsjnet.config.evaluate import EvaluateParams
 from tsjnet.config.loss import LossParams
 from tsjnet.config.pseudolabel import PseudolabelParams
 from tsjnet.config.registry import RegisterParams
+from tsjnet.config.research import ResearchParams
 from tsjnet.config.tasks import DetectorParams, SegmenterParams
 from tsjnet.config.tracking import MlflowParams
 from tsjnet.config.shipped import ShippedParams
@@ -57,6 +58,7 @@ class Params(Section):
     shipped: ShippedParams  # the committed real-data model (`tsjnet ship`)
     evaluate: EvaluateParams
     register: RegisterParams = Field()  # required: bare, it would default to ABCMeta.register
+    research: ResearchParams  # `tsjnet research`: the paper's research questions as experiments
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -15,13 +15,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from numbers import Real
-from typing import Literal
 
 import numpy as np
 
+from tsjnet.reports import Verdict
+
 LEVEL = 0.95
 N_RESAMPLES = 2000
-Verdict = Literal["better", "worse", "within noise"]
 #: A statistic of the images at the given indices (repeats count as often as they occur).
 Statistic = Callable[[np.ndarray], float]
 #: Several named statistics of the same images, computed together (e.g. mAP and per-class AP of one run).
@@ -114,6 +114,12 @@ class Resampled:
         """The same draws around other point values (e.g. a reference implementation's numbers)."""
         return replace(self, values=dict(values))
 
+    def merge(self, other: Resampled) -> Resampled:
+        """Both sets of statistics on the same draws (e.g. task scores and fusion metrics of the same images)."""
+        if self.draws != other.draws:
+            raise ValueError(f"merged statistics need the same draws, got {self.draws} and {other.draws}")
+        return Resampled({**self.values, **other.values}, {**self.replicates, **other.replicates}, self.draws)
+
     def interval(self, name: str) -> Interval:
         """Statistic `name` on all images with the percentile interval of its draws."""
         return percentile_interval(self.values[name], self.replicates[name])
@@ -125,6 +131,18 @@ class Resampled:
                              f"{self.draws} and {baseline.draws}")
         return percentile_interval(self.values[name] - baseline.values[name],
                                    self.replicates[name] - baseline.replicates[name])
+
+
+def pool(runs: Sequence[Resampled]) -> Resampled:
+    """The mean of several runs over the same images and draws (e.g. one model trained with several seeds): each
+    statistic and each draw averaged over the runs, so its interval is over images for the seed-averaged figure."""
+    if not runs:
+        raise ValueError("pool needs at least one run")
+    draws, names = runs[0].draws, set(runs[0].values)
+    if any(run.draws != draws or set(run.values) != names for run in runs):
+        raise ValueError("pooled runs need the same draws and the same statistics")
+    return Resampled({name: float(np.mean([run.values[name] for run in runs])) for name in names},
+                     {name: np.mean([run.replicates[name] for run in runs], axis=0) for name in names}, draws)
 
 
 def resample(statistics: Statistics, n_images: int, n_resamples: int = N_RESAMPLES, seed: int = 0) -> Resampled:
