@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from tsjnet.metrics.bootstrap import (Interval, compare, mean_ci, paired_difference, paired_statistic_difference,
-                                      percentile_interval, resample, statistic_ci, verdict)
+from tsjnet.metrics.bootstrap import (Interval, Resampled, compare, mean_ci, paired_difference,
+                                      paired_statistic_difference, percentile_interval, pool, resample,
+                                      statistic_ci, verdict)
 
 RNG = np.random.default_rng(7)
 SCORES = RNG.normal(0.5, 0.1, 16)  # one score per image
@@ -133,3 +134,22 @@ def test_resampled_statistics_share_draws() -> None:
     assert verdict(second.difference(first, "score")) == "better"
     assert first.difference(first, "score") == Interval(0.0, 0.0, 0.0)
     assert first.interval("score") == statistic_ci(_pooled(HITS), len(HITS))
+
+
+def test_pool_averages_values_and_draws_of_runs_on_the_same_images() -> None:
+    a = resample(lambda i: {"x": float(np.mean(np.arange(6.0)[i]))}, 6, 200)
+    b = a.with_values({"x": a.values["x"] + 2.0})
+    b = Resampled(b.values, {"x": a.replicates["x"] + 2.0}, a.draws)
+    pooled = pool([a, b])
+    assert pooled.values["x"] == pytest.approx(a.values["x"] + 1.0)
+    np.testing.assert_allclose(pooled.replicates["x"], a.replicates["x"] + 1.0)
+    with pytest.raises(ValueError, match="same draws"):
+        pool([a, resample(lambda i: {"x": 0.0}, 5, 200)])
+
+
+def test_merge_joins_statistics_of_the_same_draws_only() -> None:
+    a = resample(lambda i: {"x": 1.0}, 4, 100)
+    merged = a.merge(resample(lambda i: {"y": 2.0}, 4, 100))
+    assert merged.values == {"x": 1.0, "y": 2.0} and set(merged.replicates) == {"x", "y"}
+    with pytest.raises(ValueError, match="same draws"):
+        a.merge(resample(lambda i: {"y": 2.0}, 4, 101))

@@ -57,10 +57,10 @@ def train_section(root: Path, **overrides: Any) -> dict[str, Any]:
     return run_section(root, "tsjnet", **ablation, **joint) | overrides
 
 
-def write_env(root: Path) -> Path:
+def write_env(root: Path, n_test: int = 1) -> Path:
     """Write the data and the untrained task networks under `root`; return the data root."""
     data = root / "prepared"
-    write_synthscenes(data, section("data.synth", n_train=4, n_val=2, n_test=1, height=SIZE, width=SIZE),
+    write_synthscenes(data, section("data.synth", n_train=4, n_val=2, n_test=n_test, height=SIZE, width=SIZE),
                       progress=False)
     detector = detector_params(root)
     torch.manual_seed(0)
