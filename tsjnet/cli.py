@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 
 import typer
@@ -85,7 +86,7 @@ def research(
     from tsjnet.research.run import run_research
 
     settings = load_params(params_path, override)
-    report = run_research(settings, device)
+    report = run_research(settings, device, shlex.join(["tsjnet", *sys.argv[1:]]))
     typer.echo(f"{settings.research.report} and {settings.research.metrics} written "
                f"({len(report.comparisons)} comparisons, {report.seconds / 60:.1f} min)")
 

@@ -191,6 +191,7 @@ class ResearchReport(Record):
     """reports/research_questions.json, written by `tsjnet research` alone; the Markdown report is rendered from it."""
 
     commit: str
+    command: str  # the command line that wrote it (its overrides included)
     main_dataset: str
     split: str
     seeds: list[int]

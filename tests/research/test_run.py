@@ -16,13 +16,14 @@ from tsjnet.research.run import run_research
 
 @pytest.fixture(scope="module")
 def report(research_root: Path) -> ResearchReport:
-    return run_research(research_params(research_root), "cpu")
+    return run_research(research_params(research_root), "cpu", "tsjnet research -S research.seeds=[0,1]")
 
 
 def test_every_method_is_scored_per_seed_and_the_json_is_the_report(report: ResearchReport, research_root: Path) -> None:
     params = research_params(research_root)
     assert ResearchReport.read(params.research.metrics) == report
     assert Path(params.research.report).read_text() == render(report)
+    assert "Written by `tsjnet research -S research.seeds=[0,1]` at commit" in render(report)
     rows = report.figures[report.main_dataset]
     assert report.images == {"SynthScenes": 3} and report.seeds == [0, 1]
     for method in (*REQUIRED_VARIANTS, "seafusion"):

@@ -12,7 +12,7 @@ from tsjnet.models.registry import create_model
 from tsjnet.registry.checkpoint import save_fusion_model
 from tsjnet.training.distributed import World
 from tsjnet.training.fusion_data import make_loader, open_splits
-from tsjnet.training.joint import FusionJob, build_trainer, input_digest, train_epoch
+from tsjnet.training.joint import FusionJob, build_trainer, fusion_epoch, input_digest
 
 CPU = World(0, 1, torch.device("cpu"))
 
@@ -76,7 +76,7 @@ def test_fine_tuning_keeps_the_start_models_norm_statistics_when_asked(env: Path
     before = _norm_stats(trainer.model)
     train, _ = open_splits(env / "prepared")
     loader = make_loader(train, batch_size=2, crop=(64, 64), train=True, world=CPU, seed=0, with_boxes=False)
-    train_epoch(trainer, loader, 0, {"fusion": 1.0, "det": 0.0, "seg": 0.0})
+    fusion_epoch(trainer, loader, 0, {"fusion": 1.0, "det": 0.0, "seg": 0.0})
     after = _norm_stats(trainer.model)
     unchanged = all(torch.equal(before[k], after[k]) for k in before)
     assert unchanged == freeze

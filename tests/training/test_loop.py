@@ -1,5 +1,6 @@
 from unittest import mock
 
+import pytest
 import torch
 
 from tsjnet.training import loop
@@ -48,3 +49,30 @@ def test_seed_everything_is_repeatable() -> None:
     second = (seed_everything(3), torch.rand(3))
     assert torch.equal(first[1], second[1])
     assert torch.equal(torch.randperm(5, generator=first[0]), torch.randperm(5, generator=second[0]))
+
+
+def _stepper(weight: torch.nn.Parameter) -> loop.Stepper:
+    holder = torch.nn.Module()
+    holder.weight = weight
+    return loop.Stepper(torch.optim.SGD([weight], lr=0.1), torch.amp.GradScaler("cpu", enabled=False), holder, 10.0)
+
+
+def test_train_epoch_steps_every_batch_and_averages_each_term() -> None:
+    weight = torch.nn.Parameter(torch.ones(1))
+    steps = []
+
+    def terms(batch: float) -> dict[str, torch.Tensor]:
+        part = batch * weight.sum()
+        return {"part": part, "total": 2 * part}
+
+    means = loop.train_epoch("net", (0, 1), [1.0, 3.0], terms, _stepper(weight), after_step=lambda: steps.append(1),
+                             quiet=True)
+    assert len(steps) == 2 and float(weight) < 1.0  # two SGD steps down the gradient
+    assert means == pytest.approx({"part": (1.0 + 3.0 * 0.8) / 2, "total": 1.0 + 3.0 * 0.8})  # w: 1, then 0.8
+
+
+def test_a_non_finite_loss_stops_the_epoch_naming_every_term() -> None:
+    weight = torch.nn.Parameter(torch.ones(1))
+    bad = {"ssim": torch.tensor(0.5), "total": torch.tensor(float("nan"))}
+    with pytest.raises(FloatingPointError, match=r"tsjnet: loss became nan in epoch 3 \(\{'ssim': 0.5, 'total': nan\}\)"):
+        loop.train_epoch("tsjnet", (2, 5), [0], lambda _: bad, _stepper(weight), quiet=True)

@@ -6,8 +6,8 @@ like a blend is judged by a detector that never learnt their look.
 
 `per_method` removes that bias the way SeAFusion's task-driven evaluation does: each method gets its own detector,
 a copy of the fusion detector fine-tuned on that method's fusions of the train split with the detection truth the
-test split is scored against (`task_eval.truth_target`). Same starting weights, seed, epochs, lr and training pairs
-for every method: only the fused images differ, so the comparison stays fair. Each judge trains through
+test split is scored against (`tsjnet.tasks.scoring.truth_target`). Same starting weights, seed, epochs, lr and
+training pairs for every method: only the fused images differ, so the comparison stays fair. Each judge trains through
 `tsjnet.training.loop.fit`, so a killed run resumes from its checkpoint; a finished judge is loaded without
 fusing or training again, unless its method's weights, the training pairs, the start detector, the seed or the lr
 changed.

@@ -95,7 +95,7 @@ def render(report: ResearchReport) -> str:
     """The whole report: setup, every method's figures, then each question with its table and verdicts."""
     seeds = ", ".join(map(str, report.seeds))
     lines = [f"# Research questions on {report.main_dataset} ({report.split} split)", "",
-             f"Written by `tsjnet research` at commit `{report.commit}` in {report.seconds / 60:.1f} min: "
+             f"Written by `{report.command}` at commit `{report.commit}` in {report.seconds / 60:.1f} min: "
              f"seeds {seeds}; {', '.join(f'{n} pairs of {d}' for d, n in report.images.items())}. "
              f"Every figure is the mean over the seeds with its {LEVEL:.0%} bootstrap interval over images (the "
              "per-seed values follow it). A verdict says better or worse only when the seed-pooled paired interval "

@@ -53,8 +53,9 @@ def _datasets(params: Params) -> dict[str, PairDataset]:
                    for extra in params.data.extra_datasets}
 
 
-def run_research(params: Params, device: str = "auto") -> ResearchReport:
-    """Train and score the whole set of `params.research`; write its JSON and Markdown report; return the report."""
+def run_research(params: Params, device: str = "auto", command: str = "tsjnet research") -> ResearchReport:
+    """Train and score the whole set of `params.research`; write its JSON and Markdown report (which name `command`,
+    the command line that asked for it); return the report."""
     started, research = time.perf_counter(), params.research
     torch_device = resolve_device(device)
     datasets = _datasets(params)
@@ -87,7 +88,7 @@ def run_research(params: Params, device: str = "auto") -> ResearchReport:
     figures = {dataset: {method: {metric: figure(draws, metric) for metric in draws[0].values}
                          for method, draws in by_method.items()} for dataset, by_method in scored.items()}
     report = ResearchReport(
-        commit=git_commit(), main_dataset=main, split=research.split, seeds=list(research.seeds),
+        commit=git_commit(), command=command, main_dataset=main, split=research.split, seeds=list(research.seeds),
         images={dataset: len(pairs) for dataset, pairs in datasets.items()},
         seconds=round(time.perf_counter() - started, 1), methods=describe(params, runs) | {
             spec.name: f"skipped: {spec.weights} not found" for spec in skipped},

@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
-from rich.progress import track
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.parallel import DistributedDataParallel
@@ -49,7 +48,8 @@ from tsjnet.checkpoints import save_checkpoint
 from tsjnet.training.distributed import (World, barrier, broadcast_module, check_in_sync, close_world,
                                          mean_over_ranks)
 from tsjnet.training.fusion_data import file_digest, make_loader, open_splits, record_files
-from tsjnet.training.loop import RESUME_IGNORED, clip_and_step, console, restore, seed_everything, training_state
+from tsjnet.training.loop import (RESUME_IGNORED, Stepper, console, restore, seed_everything, train_epoch,
+                                 training_state)
 from tsjnet.reports import TrainMetrics
 from tsjnet.training.objectives import FusionPass, TaskJudges
 from tsjnet.training.strategies import LossWeighting, make_weighting
@@ -167,25 +167,17 @@ def train_mode(trainer: Trainer) -> None:
                 module.eval()
 
 
-def train_epoch(trainer: Trainer, loader: DataLoader, epoch: int, weights: dict[str, float]) -> dict[str, float]:
+def fusion_epoch(trainer: Trainer, loader: DataLoader, epoch: int, weights: dict[str, float]) -> dict[str, float]:
     """One pass over the (sharded) training crops; mean of every term over the batches and ranks."""
     params = trainer.job.params
     train_mode(trainer)
     if isinstance(loader.sampler, DistributedSampler):
         loader.sampler.set_epoch(epoch)
-    sums: dict[str, float] = {}
-    for batch in track(loader, description=f"{trainer.job.name} epoch {epoch + 1}/{params.epochs}",
-                       console=console, disable=not trainer.world.main):
-        trainer.optimizer.zero_grad(set_to_none=True)
-        terms = batch_terms(trainer, batch, weights)
-        if not torch.isfinite(terms["total"]):
-            raise FloatingPointError(f"{trainer.job.name}: loss became {terms['total'].item()} in epoch {epoch + 1} "
-                                     f"({ {k: round(v.item(), 4) for k, v in terms.items()} }); lower train.lr")
-        trainer.scaler.scale(terms["total"]).backward()
-        clip_and_step(trainer.scaler, trainer.optimizer, trainer.model.parameters(), params.max_grad_norm)
-        for key, value in terms.items():
-            sums[key] = sums.get(key, 0.0) + float(value.detach())
-    return _means(sums, len(loader), trainer.world)
+    means = train_epoch(trainer.job.name, (epoch, params.epochs), loader,
+                        lambda batch: batch_terms(trainer, batch, weights),
+                        Stepper(trainer.optimizer, trainer.scaler, trainer.model, params.max_grad_norm),
+                        quiet=not trainer.world.main)
+    return mean_over_ranks(means, trainer.world)
 
 
 @torch.no_grad()
@@ -364,7 +356,7 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
         if epoch == warmup > 0:
             restart_plateau(trainer.scheduler)
         weights = trainer.weighting.weights(epoch)
-        train_terms = train_epoch(trainer, train_loader, epoch, weights)
+        train_terms = fusion_epoch(trainer, train_loader, epoch, weights)
         trainer.weighting.update(epoch, train_terms)
         val_terms = validate(trainer, val_loader, epoch)
         trainer.scheduler.step(val_terms["total"])

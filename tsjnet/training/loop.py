@@ -1,9 +1,11 @@
-"""A small, resumable training loop shared by the pretraining stages.
+"""The training engine: one optimisation step and epoch for every network, and the resumable loop of the task networks.
 
-Every epoch ends with validation and a checkpoint (weights, optimiser, scaler, scheduler, epoch,
-config, metrics), so a re-run continues where it stopped; a checkpoint written with a different
-config is not resumed but trained over. AMP is used only on CUDA, and gradients are unscaled before
-they are clipped (`clip_and_step`): the reference clipped still-scaled gradients.
+`train_epoch` is the step every network of tsjnet trains with: the pretrained detectors and segmenter and the
+per-method judges (through `fit`, below) and the fusion networks (tsjnet.training.joint, which adds its own loss
+weighting, validation and distributed ranks around it). In `fit`, every epoch ends with validation and a checkpoint
+(weights, optimiser, scaler, scheduler, epoch, config, metrics), so a re-run continues where it stopped; a checkpoint
+written with a different config is not resumed but trained over. AMP is used only on CUDA, and gradients are
+unscaled before they are clipped (`clip_and_step`): the reference clipped still-scaled gradients.
 """
 
 from __future__ import annotations
@@ -49,6 +51,44 @@ def clip_and_step(scaler: torch.amp.GradScaler, optimizer: torch.optim.Optimizer
     scaler.step(optimizer)
     scaler.update()
     return float(norm)
+
+
+#: The named loss terms of one batch; "total" is the one optimised.
+Terms = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Stepper:
+    """What one optimisation step changes: the optimiser, the AMP scaler and the network whose gradients are clipped."""
+
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    model: nn.Module
+    max_grad_norm: float
+
+
+def train_epoch(name: str, epoch: tuple[int, int], loader: Iterable[Any], batch_terms: Callable[[Any], Terms],
+                stepper: Stepper, after_step: Callable[[], Any] | None = None, quiet: bool = False) -> dict[str, float]:
+    """One pass over `loader`, the step every network of tsjnet trains with (task networks and fusion networks):
+    zero the gradients, compute the batch's terms, back-propagate the scaled "total", unscale, clip and step
+    (`clip_and_step`); `after_step` runs after each step (a per-step lr schedule). A non-finite total stops the run
+    naming every term. Returns the mean of each term over the batches; `epoch` is (index, count), for the progress bar."""
+    index, count = epoch
+    sums: dict[str, float] = {}
+    for batch in track(loader, description=f"{name} epoch {index + 1}/{count}", console=console, disable=quiet):
+        stepper.optimizer.zero_grad(set_to_none=True)
+        terms = batch_terms(batch)
+        if not torch.isfinite(terms["total"]):
+            values = {key: round(float(value.detach()), 4) for key, value in terms.items()}
+            raise FloatingPointError(f"{name}: loss became {float(terms['total'].detach())} in epoch {index + 1} "
+                                     f"({values}); lower the learning rate")
+        stepper.scaler.scale(terms["total"]).backward()
+        clip_and_step(stepper.scaler, stepper.optimizer, stepper.model.parameters(), stepper.max_grad_norm)
+        if after_step is not None:
+            after_step()
+        for key, value in terms.items():
+            sums[key] = sums.get(key, 0.0) + float(value.detach())
+    return {key: value / max(len(loader), 1) for key, value in sums.items()}  # type: ignore[arg-type]
 
 
 @dataclass
@@ -108,22 +148,17 @@ def fit(spec: FitSpec, *, epochs: int, lr: float, weight_decay: float = 0.0, max
     stateful = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "scaler": scaler}
     state = restore(spec.checkpoint, spec.name, spec.config, spec.extra, stateful)
     start, metrics = (0, {}) if state is None else (int(state["epoch"]), dict(state.get("metrics", {})))
+    def loss_terms(batch: Any) -> Terms:
+        with torch.autocast(device.type, enabled=use_amp):
+            return {"total": spec.loss_fn(model, batch, device)}
+
     for epoch in range(start, epochs):
         model.train()
-        losses = []
-        for batch in track(spec.loader, description=f"{spec.name} epoch {epoch + 1}/{epochs}", console=console):
-            optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, enabled=use_amp):
-                loss = spec.loss_fn(model, batch, device)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{spec.name}: loss became {loss.item()} in epoch {epoch + 1}; lower the lr")
-            scaler.scale(loss).backward()
-            clip_and_step(scaler, optimizer, model.parameters(), max_grad_norm)
-            scheduler.step()
-            losses.append(loss.item())
+        train = train_epoch(spec.name, (epoch, epochs), spec.loader, loss_terms,
+                            Stepper(optimizer, scaler, model, max_grad_norm), after_step=scheduler.step)
         model.eval()
         with torch.no_grad():
-            metrics = {"train_loss": float(np.mean(losses)), **spec.evaluate(model, device)}
+            metrics = {"train_loss": train["total"], **spec.evaluate(model, device)}
         console.print(f"{spec.name} epoch {epoch + 1}/{epochs}: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
         if log_metrics:
             log_metrics({f"{spec.name}/{k}": v for k, v in metrics.items()}, epoch + 1)
