@@ -80,13 +80,23 @@ def research(
     params_path: str = typer.Option("params.yaml", "--params"),
     override: list[str] = typer.Option([], "--set", "-S", help="key.sub=value, e.g. research.seeds=[0]"),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when available), cpu, cuda, cuda:1 ..."),
+    report_only: bool = typer.Option(False, "--report-only",
+                                     help="re-render research.report and its plot from research.metrics; no training"),
 ) -> None:
     """Answer the paper's research questions: train every ablation per seed, score, write research.report."""
+    from pathlib import Path
+
     from tsjnet.config import load_params
+    from tsjnet.reports import ResearchReport
+    from tsjnet.research.report import write_markdown
     from tsjnet.research.run import run_research
 
     settings = load_params(params_path, override)
-    report = run_research(settings, device, shlex.join(["tsjnet", *sys.argv[1:]]))
+    if report_only:
+        report = ResearchReport.read(settings.research.metrics)
+        write_markdown(report, Path(settings.research.report))
+    else:
+        report = run_research(settings, device, shlex.join(["tsjnet", *sys.argv[1:]]))
     typer.echo(f"{settings.research.report} and {settings.research.metrics} written "
                f"({len(report.comparisons)} comparisons, {report.seconds / 60:.1f} min)")
 

@@ -14,7 +14,12 @@ from tsjnet.config import Params
 
 def research_params(root: Path, **research: Any) -> Params:
     """Params of the tiny set under `root` (its data and task networks must exist: `write_env`)."""
-    return make_params({
+    return make_params(research_overrides(root, **research))
+
+
+def research_overrides(root: Path, **research: Any) -> dict[str, Any]:
+    """The conf/ values the tiny set changes (`research`: research: keys on top)."""
+    return {
         "pseudolabel": {"out": str(root / "prepared")},
         "detector": {"checkpoint_dir": str(root / "detector"), **SMALL_DETECTOR},
         "segmenter": {"checkpoint": str(root / "segmenter.pt")},
@@ -23,7 +28,7 @@ def research_params(root: Path, **research: Any) -> Params:
         "research": {"seeds": [0, 1], "out_dir": str(root / "research"), "report": str(root / "research.md"),
                      "metrics": str(root / "research.json"),
                      "references": [{"name": "average", "model": "classical_average"}]} | research,
-    })
+    }
 
 
 @pytest.fixture(scope="session")

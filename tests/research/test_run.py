@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.research.conftest import research_params
+from typer.testing import CliRunner
+
+from tests.params import write_params
+from tests.research.conftest import research_overrides, research_params
+from tsjnet.cli import app
 from tsjnet.config.research import REQUIRED_VARIANTS
 from tsjnet.reports import ResearchReport
 from tsjnet.research.questions import questions
@@ -22,8 +26,18 @@ def report(research_root: Path) -> ResearchReport:
 def test_every_method_is_scored_per_seed_and_the_json_is_the_report(report: ResearchReport, research_root: Path) -> None:
     params = research_params(research_root)
     assert ResearchReport.read(params.research.metrics) == report
-    assert Path(params.research.report).read_text() == render(report)
+    assert Path(params.research.report).read_text() == render(report, "research.png")
+    assert (research_root / "research.png").stat().st_size > 0  # the forest plot of RQ1-RQ3, beside the report
     assert "Written by `tsjnet research -S research.seeds=[0,1]` at commit" in render(report)
+
+
+def test_report_only_re_renders_from_the_json_without_training(report: ResearchReport, research_root: Path) -> None:
+    params = research_params(research_root)
+    Path(params.research.report).write_text("stale")
+    result = CliRunner().invoke(app, ["research", "--report-only", "--params",
+                                     str(write_params(research_root / "params.yaml", research_overrides(research_root)))])
+    assert result.exit_code == 0, result.output
+    assert Path(params.research.report).read_text() == render(report, "research.png")
     rows = report.figures[report.main_dataset]
     assert report.images == {"SynthScenes": 3} and report.seeds == [0, 1]
     for method in (*REQUIRED_VARIANTS, "seafusion"):

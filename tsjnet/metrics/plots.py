@@ -57,3 +57,25 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: Sequence[str], path: 
         axes.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                   color="white" if value > 0.5 else "black")
     return _save(figure, path)
+
+
+def plot_differences(panels: Mapping[str, Sequence[tuple[str, float, float, float, Sequence[float]]]],
+                     path: str | Path, title: str) -> Path:
+    """Forest plot, one panel per metric: each row's difference with its 95% interval (bar), its per-seed values
+    (dots) and the zero line, so "better" reads as an interval right of 0. Rows: (label, mean, low, high, seeds)."""
+    height = max(len(rows) for rows in panels.values()) if panels else 1
+    figure = Figure(figsize=(4.5 * max(len(panels), 1), 0.45 * height + 1.4))
+    for index, (metric, rows) in enumerate(panels.items(), 1):
+        axes = figure.add_subplot(1, len(panels), index)
+        y = np.arange(len(rows))[::-1]
+        for row_y, (_, mean, low, high, seeds) in zip(y, rows):
+            if np.isfinite(low) and np.isfinite(high):
+                axes.plot([low, high], [row_y, row_y], color="tab:blue", linewidth=2)
+            axes.plot([mean], [row_y], marker="D", color="tab:blue")
+            axes.plot(list(seeds), [row_y] * len(seeds), linestyle="none", marker="o", markersize=3, color="tab:gray")
+        axes.axvline(0.0, color="black", linewidth=0.8)
+        axes.set_yticks(y, [row[0] for row in rows] if index == 1 else [""] * len(rows))
+        axes.set_title(metric)
+        axes.set_xlabel("difference (95% CI; dots: seeds)")
+    figure.suptitle(title)
+    return _save(figure, path)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tsjnet.metrics.bootstrap import LEVEL
+from tsjnet.metrics.plots import plot_differences
 from tsjnet.metrics.suite import HEADLINE_METRICS
 from tsjnet.reports import Comparison, Figure, ResearchReport
 from tsjnet.research.questions import TASKS, questions
@@ -91,7 +92,27 @@ def answer(rows: Sequence[Comparison]) -> str:
     return "; ".join(parts) + "." if parts else "not answered (a method it compares is missing)."
 
 
-def render(report: ResearchReport) -> str:
+def figure_path(report_path: Path) -> Path:
+    """The forest plot beside the Markdown report (same stem, .png)."""
+    return report_path.with_suffix(".png")
+
+
+def plot_task_comparisons(report: ResearchReport, path: Path) -> Path:
+    """RQ1-RQ3's task comparisons as a forest plot: one panel per task metric, one row per comparison."""
+    rows = [r for r in report.comparisons if r.question != "RQ4" and r.metric in TASKS]
+    nan = float("nan")
+
+    def entry(row: Comparison) -> tuple[str, float, float, float, list[float]]:
+        d = row.difference
+        return (f"{row.question} {row.candidate} vs {row.baseline}", *(nan if v is None else v for v in
+                (d.mean, d.ci_low, d.ci_high)), [nan if v is None else v for v in d.seeds])
+
+    panels = {LABELS[metric]: [entry(r) for r in rows if r.metric == metric] for metric in TASKS}
+    return plot_differences(panels, path, f"Task-score differences on {report.main_dataset}, seeds "
+                            f"{', '.join(map(str, report.seeds))}")
+
+
+def render(report: ResearchReport, figure: str | None = None) -> str:
     """The whole report: setup, every method's figures, then each question with its table and verdicts."""
     seeds = ", ".join(map(str, report.seeds))
     lines = [f"# Research questions on {report.main_dataset} ({report.split} split)", "",
@@ -109,6 +130,8 @@ def render(report: ResearchReport) -> str:
         rows = [r for r in report.comparisons if r.question == question.key]
         lines.append(f"- **{question.key}** {question.text} {answer(rows)}")
     lines += ["", f"## Task scores on {report.main_dataset}", "", *_task_table(report)]
+    if figure:
+        lines += ["", f"![Task-score differences of RQ1-RQ3, with intervals and seeds]({figure})"]
     for question in questions([]):
         rows = [r for r in report.comparisons if r.question == question.key]
         lines += ["", f"## {question.key}: {question.text}", ""]
@@ -120,7 +143,8 @@ def render(report: ResearchReport) -> str:
 
 
 def write_markdown(report: ResearchReport, path: Path) -> Path:
-    """Write the rendered report (parent folders created)."""
+    """Write the rendered report and its forest plot beside it (parent folders created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(report))
+    figure = plot_task_comparisons(report, figure_path(path))
+    path.write_text(render(report, figure.name))
     return path
