@@ -27,6 +27,8 @@ METRICS_DIR = Path("metrics")
 DATA_STAGES = ("ingest", "validate")
 #: What the champion check re-runs: the stages that turn the configured data into the evaluation data.
 EVALUATION_DATA_STAGES = (*DATA_STAGES, "pseudolabel")
+#: What `tsjnet research` needs before it trains: the evaluation data and the pretrained judges.
+RESEARCH_INPUT_STAGES = (*EVALUATION_DATA_STAGES, "pretrain_detector", "pretrain_segmenter")
 
 
 class StageFailed(TsjnetError):

@@ -92,6 +92,12 @@ def answer(rows: Sequence[Comparison]) -> str:
     return "; ".join(parts) + "." if parts else "not answered (a method it compares is missing)."
 
 
+def answers(report: ResearchReport) -> list[str]:
+    """One Markdown bullet per research question: the question and its verdicts."""
+    return [f"- **{q.key}** {q.text} {answer([r for r in report.comparisons if r.question == q.key])}"
+            for q in questions([])]
+
+
 def figure_path(report_path: Path) -> Path:
     """The forest plot beside the Markdown report (same stem, .png)."""
     return report_path.with_suffix(".png")
@@ -125,10 +131,7 @@ def render(report: ResearchReport, figure: str | None = None) -> str:
              "fused image) and segmenter, frozen; detection truth is the union of the IR and VIS boxes.", "",
              "## Methods", ""]
     lines += [f"- **{method}**: {what}" for method, what in report.methods.items()]
-    lines += ["", "## Answers", ""]
-    for question in questions([]):
-        rows = [r for r in report.comparisons if r.question == question.key]
-        lines.append(f"- **{question.key}** {question.text} {answer(rows)}")
+    lines += ["", "## Answers", "", *answers(report)]
     lines += ["", f"## Task scores on {report.main_dataset}", "", *_task_table(report)]
     if figure:
         lines += ["", f"![Task-score differences of RQ1-RQ3, with intervals and seeds]({figure})"]
