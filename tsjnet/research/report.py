@@ -122,8 +122,9 @@ def render(report: ResearchReport, figure: str | None = None) -> str:
     """The whole report: setup, every method's figures, then each question with its table and verdicts."""
     seeds = ", ".join(map(str, report.seeds))
     lines = [f"# Research questions on {report.main_dataset} ({report.split} split)", "",
-             f"Written by `{report.command}` at commit `{report.commit}` in {report.seconds / 60:.1f} min: "
-             f"seeds {seeds}; {', '.join(f'{n} pairs of {d}' for d, n in report.images.items())}. "
+             f"Written by `{report.command}` at commit `{report.commit}`; that invocation took "
+             f"{report.seconds / 60:.1f} min (a run whose checkpoint had finished is scored, not trained again). "
+             f"Seeds {seeds}; {', '.join(f'{n} pairs of {d}' for d, n in report.images.items())}. "
              f"Every figure is the mean over the seeds with its {LEVEL:.0%} bootstrap interval over images (the "
              "per-seed values follow it). A verdict says better or worse only when the seed-pooled paired interval "
              "excludes 0 and every seed's difference has the same sign; otherwise it says within noise.", "",
