@@ -41,7 +41,7 @@ from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 from tsjnet.models.registry import create_model
 from tsjnet.training.distributed import World
 from tsjnet.training.fusion_data import make_loader
-from tsjnet.training.joint import FusionJob, build_trainer, train_epoch
+from tsjnet.training.joint import FusionJob, build_trainer, fusion_epoch
 
 CANDIDATE, BASELINE, REFERENCE = "tsjnet_lite", "seafusion", "classical_average"
 TRAIN_NAMES, VAL_NAMES = "splits/dev_train.txt", "splits/dev_val.txt"
@@ -85,7 +85,7 @@ def train(job: FusionJob, batches: list[dict[str, Any]], device: torch.device) -
     """
     trainer = build_trainer(job, World(0, 1, device), task_nets=False)
     started = time.perf_counter()
-    train_epoch(trainer, DataLoader(batches, batch_size=None), 0, trainer.weighting.weights(0))
+    fusion_epoch(trainer, DataLoader(batches, batch_size=None), 0, trainer.weighting.weights(0))
     sync(device)
     return trainer.model.eval(), adam_steps(trainer.optimizer), time.perf_counter() - started
 
