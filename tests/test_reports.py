@@ -8,8 +8,9 @@ import pytest
 
 from tests.params import make_params
 from tsjnet.errors import DataError
-from tsjnet.reports import (BenchReport, DetectorMetrics, FlatMetrics, FusionMetrics, TaskMetrics, TrainMetrics,
-                            ValidationMetrics)
+from tsjnet.reports import (BenchReport, DetectorMetrics, FlatMetrics, FusionMetrics, ResearchReport, TaskMetrics,
+                            TrainMetrics, ValidationMetrics)
+from tsjnet.research.report import figure_path, render
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,13 +23,20 @@ def committed_files() -> dict[str, type]:
             params.train.metrics: TrainMetrics, params.train.ablation_metrics: TrainMetrics,
             params.train_baseline.metrics: TrainMetrics, params.evaluate.metrics: FlatMetrics,
             params.evaluate.fusion_metrics: FusionMetrics, params.evaluate.task_metrics: TaskMetrics,
-            "reports/bench.json": BenchReport}
+            "reports/bench.json": BenchReport, params.research.metrics: ResearchReport}
 
 
 @pytest.mark.parametrize(("path", "contract"), committed_files().items(), ids=list(committed_files()))
 def test_committed_file_holds_to_its_contract_and_round_trips(path: str, contract: type) -> None:
     text = (ROOT / path).read_text()
     assert json.loads(contract.read(ROOT / path).to_json()) == json.loads(text)
+
+
+def test_the_committed_research_report_is_rendered_from_its_json() -> None:
+    research = make_params().research
+    expected = render(ResearchReport.read(ROOT / research.metrics), figure_path(Path(research.report)).name)
+    assert (ROOT / research.report).read_text() == expected
+    assert (ROOT / figure_path(Path(research.report))).is_file()
 
 
 def test_every_metrics_file_of_the_pipeline_has_a_contract() -> None:
