@@ -40,3 +40,9 @@ def test_the_questions_need_every_variant() -> None:
     variants = [v.model_dump() for v in make_params().research.variants if v.name != "det_only"]
     with pytest.raises(ParamsError, match="missing: \\['det_only'\\]"):
         make_params({"research": {"variants": variants}})
+
+
+def test_a_variant_name_must_be_a_plain_folder_name() -> None:
+    variants = [v.model_dump() for v in make_params().research.variants] + [{"name": "no/dsm", "set": {}}]
+    with pytest.raises(ParamsError, match="research.variants.5.name.*'no/dsm' must be letters"):
+        make_params({"research": {"variants": variants}})

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from tsjnet.config.base import Section
 
@@ -20,22 +20,25 @@ from tsjnet.config.base import Section
 METHOD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
+def _plain(value: str) -> str:
+    if not METHOD_NAME.match(value):
+        raise ValueError(f"name {value!r} must be letters, digits, '_' or '-' (it names a folder)")
+    return value
+
+
+#: A method's (or a research variant's) name, checked against METHOD_NAME.
+PlainName = Annotated[str, AfterValidator(_plain)]
+
+
 class MethodSpec(Section):
     """One fusion method under evaluation."""
 
-    name: str
+    name: PlainName
     checkpoint: str | None = None  # local checkpoint or MLflow model URI
     model: str | None = None  # registry name of a method that needs no checkpoint
     weights: str | None = None  # plain state dict for `model` (e.g. weights its authors released), loaded strictly
     stage: str | None = None  # the DVC stage that writes `checkpoint` (named in the missing-file error)
     optional: bool = False  # a missing checkpoint or weights file is skipped (and said so) instead of failing
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not METHOD_NAME.match(value):
-            raise ValueError(f"method name {value!r} must be letters, digits, '_' or '-' (it names a folder)")
-        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> "MethodSpec":

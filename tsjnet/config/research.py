@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from tsjnet.config.base import Section
-from tsjnet.config.evaluate import METHOD_NAME, MethodSpec
+from tsjnet.config.evaluate import MethodSpec, PlainName
 
 #: The variants each research question compares; `research.variants` must name all of them.
 REQUIRED_VARIANTS = ("fusion_only", "seg_only", "det_only", "tsjnet", "tsjnet_no_dsm")
@@ -21,15 +21,8 @@ REQUIRED_VARIANTS = ("fusion_only", "seg_only", "det_only", "tsjnet", "tsjnet_no
 class VariantSpec(Section):
     """One ablation: a name and the `train:` keys it changes (on top of `research.common`)."""
 
-    name: str
+    name: PlainName
     set: dict[str, Any]
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not METHOD_NAME.match(value):
-            raise ValueError(f"variant name {value!r} must be letters, digits, '_' or '-' (it names a folder)")
-        return value
 
 
 class ResearchParams(Section):
