@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tsjnet.metrics.bootstrap import Resampled, pool, verdict
+from tsjnet.metrics.bootstrap import Interval, Resampled, pool, verdict
 from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 from tsjnet.reports import Comparison, Figure
 
@@ -48,14 +48,13 @@ def questions(references: Sequence[str]) -> tuple[Question, ...]:
     )
 
 
-def _interval_figure(pooled: Resampled, name: str, seeds: Sequence[float]) -> Figure:
-    interval = pooled.interval(name)
+def _figure(interval: Interval, seeds: Sequence[float]) -> Figure:
     return Figure(mean=interval.mean, ci_low=interval.low, ci_high=interval.high, seeds=[float(v) for v in seeds])
 
 
 def figure(runs: Sequence[Resampled], metric: str) -> Figure:
     """A method's seed-pooled figure with its interval and each seed's value."""
-    return _interval_figure(pool(runs), metric, [run.values[metric] for run in runs])
+    return _figure(pool(runs).interval(metric), [run.values[metric] for run in runs])
 
 
 def _paired(candidate: Sequence[Resampled], baseline: Sequence[Resampled]) -> list[tuple[Resampled, Resampled]]:
@@ -78,8 +77,7 @@ def compare(question: str, candidate: str, baseline: str, runs: Mapping[str, Seq
     word = verdict(difference, metric in LOWER_IS_BETTER)
     agree = all(np.sign(d) == np.sign(difference.mean) for d in per_seed)
     return Comparison(question=question, candidate=candidate, baseline=baseline, metric=metric,
-                      difference=Figure(mean=difference.mean, ci_low=difference.low, ci_high=difference.high,
-                                        seeds=per_seed),
+                      difference=_figure(difference, per_seed),
                       verdict=word if agree else "within noise", pooled_verdict=word)
 
 
