@@ -145,7 +145,9 @@ def registry(request: pytest.FixtureRequest, s3_endpoint: str, checkpoint: Path,
             for ssim in (0.5, 0.4):
                 with mlflow.start_run():
                     promote(log_fusion_model(params), {"ssim": ssim}, params.gate, params.report)
-        client_env = base_env | {"MLFLOW_TRACKING_URI": tracking_uri}
+        # One intra-op thread, as in this process (tests/conftest.py): convolutions split their sums by thread count,
+        # which can move a rare pixel by one grey level, and these tests compare pixels exactly.
+        client_env = base_env | {"MLFLOW_TRACKING_URI": tracking_uri, "OMP_NUM_THREADS": "1"}
         yield Registry(backend, params.model_name, tracking_uri, client_env, store_uri, log,
                        tuple(value for key, value in store_env.items() if key == "PGPASSWORD"))
 

@@ -163,7 +163,8 @@ class HeadSpatialAttention(nn.Module):
     """Multi-head spatial attention: each of `heads` channel groups gets its own sigmoid map from a 1x1 conv.
 
     The maps are returned too: the diversity loss pushes each pixel to be claimed by some head.
-    One grouped conv computes all heads at once (same maths as the reference's per-head convs).
+    One grouped conv computes all heads at once (same maths as the reference's per-head convs), and each map
+    scales its group through a broadcast view, never a repeated copy of the maps.
     """
 
     def __init__(self, channels: int, heads: int) -> None:
@@ -175,7 +176,7 @@ class HeadSpatialAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         attn = torch.sigmoid(self.score(x))
-        return x * attn.repeat_interleave(x.shape[1] // self.heads, dim=1), attn
+        return (x.unflatten(1, (self.heads, -1)) * attn.unsqueeze(2)).flatten(1, 2), attn
 
 
 class Decoder(nn.Module):

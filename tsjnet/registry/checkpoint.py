@@ -18,8 +18,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from tsjnet.allocator import keep_freed_memory
 from tsjnet.errors import DataError
 from tsjnet.models.fusion import FusionModel
+from tsjnet.models.inference import fold_for_inference
 from tsjnet.models.registry import create_model, list_models
 
 CHECKPOINT_KEYS = ("model", "kwargs", "state_dict", "meta")
@@ -102,9 +104,13 @@ def for_inference(model: FusionModel, device: str | torch.device = "auto") -> Fu
 
     TSJNet runs its activations channels-last (tsjnet.models.tsjnet.prepare); with default-layout weights oneDNN
     re-ordered them on every call, which made `fuse_pair` about 2x slower than the benchmark's channels-last model.
+    Batch norms and ResNeSt radix sums are folded into their convolutions (`fold_for_inference`, same outputs to
+    float rounding, fewer passes over full-size maps), so the returned model is for inference, not for training.
+    The process keeps freed memory for the next call (`tsjnet.allocator.keep_freed_memory`).
     """
+    keep_freed_memory()
     layout = torch.channels_last if model.channels_last else torch.preserve_format
-    return model.to(resolve_device(device), memory_format=layout).eval()
+    return fold_for_inference(model.eval()).to(resolve_device(device), memory_format=layout)
 
 
 def load_checkpoint_model(path: str | Path, device: str | torch.device = "auto") -> FusionModel:
