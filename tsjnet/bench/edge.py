@@ -2,14 +2,16 @@
 
 Issue #15 asks for ``tsjnet_lite`` at 5 pairs/s or more at 480x640 on a 2-core CPU box. Every row times
 `tsjnet.registry.fuse.fuse_pair` on the same pair and weights (the shipped lite model when present, else a
-random init), one process: PyTorch eager (channels-last weights, as the loaders return them), the ONNX graph in
-ONNX Runtime (all graph optimisations, 2 intra-op threads) and in OpenVINO's CPU plugin (fp32), each beside the
-dense-matmul peak measured here with the same 2 threads, and each checked against PyTorch (max difference in
-8-bit grey levels).
+random init), one process: PyTorch eager as the loaders return it (`for_inference`: channels-last, batch norms
+folded, freed memory kept), the ONNX graph in ONNX Runtime (all graph optimisations, 2 intra-op threads) and in
+OpenVINO's CPU plugin (fp32), each beside the dense-matmul peak measured here with the same 2 threads, and each
+checked against the network as trained (plain PyTorch, no inference preparation; max difference in 8-bit grey
+levels).
 """
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,10 @@ from tsjnet.config.data import PairSource
 from tsjnet.data.msrs import open_msrs
 from tsjnet.export.onnx import export_onnx
 from tsjnet.export.runtime import RUNTIMES, runtime_fuser
+from tsjnet.models.fusion import FusionModel
 from tsjnet.models.info import model_info
 from tsjnet.models.registry import create_model
-from tsjnet.registry.checkpoint import for_inference, load_checkpoint_model
+from tsjnet.registry.checkpoint import build_fusion_model, for_inference, read_checkpoint
 from tsjnet.registry.fuse import fuse_pair
 
 MODEL = "tsjnet_lite"
@@ -53,14 +56,21 @@ def edge_benchmark(height: int, width: int, repeats: int, weights: Path | None =
         torch.set_num_threads(previous)
 
 
+def _as_trained(weights: Path) -> FusionModel:
+    """The checkpoint's network without the loaders' inference preparation: the parity reference."""
+    state = read_checkpoint(weights)
+    return build_fusion_model(state["model"], state["kwargs"], state["state_dict"])
+
+
 def _measure(height: int, width: int, repeats: int, weights: Path | None, source: PairSource | None,
              runtimes: tuple[str, ...]) -> dict[str, Any]:
     trained = weights is not None and weights.is_file()
-    model = load_checkpoint_model(weights, "cpu") if trained else for_inference(create_model(MODEL), "cpu")
+    plain = _as_trained(weights) if trained else create_model(MODEL).eval()
+    model = for_inference(copy.deepcopy(plain), "cpu")
     name, ir, vi = edge_pair(source, height, width)
     peak = matmul_peak_gflops(torch.device("cpu"))
     flops = 2 * int(model_info(MODEL, height, width)["macs"])
-    reference = fuse_pair(model, ir, vi)
+    reference = fuse_pair(plain, ir, vi)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         graph = export_onnx(model, Path(folder) / "model.onnx") if set(runtimes) - {"torch"} else None
