@@ -41,14 +41,19 @@ def test_optional_missing_is_skipped_required_missing_fails(tmp_path: Path) -> N
     assert f"c: {tmp_path / 'c.pt'} not found; train it" in message and "solo" not in message
 
 
+def assert_fuses_like(loaded: torch.nn.Module, net: torch.nn.Module) -> None:
+    """The loader folds batch norms (tsjnet.models.inference): the same fusion to float rounding."""
+    ir, vi = torch.rand(2, 1, 1, 16, 16).unbind(0)
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded.fuse(ir, vi), net.eval().fuse(ir, vi), rtol=0, atol=1e-6)
+
+
 def test_load_method_builds_rules_and_checkpoints(tmp_path: Path) -> None:
     net = create_model("seafusion", channels=(2, 2, 2))
     path = save_fusion_model(tmp_path / "s.pt", net, "seafusion", {"channels": (2, 2, 2)})
     loaded = load_method(MethodSpec(name="s", checkpoint=str(path)), torch.device("cpu"))
     assert loaded.name == "s" and not loaded.model.training
-    ir, vi = torch.rand(2, 1, 1, 16, 16).unbind(0)
-    with torch.inference_mode():  # the loader folds batch norms: the same fusion to float rounding
-        torch.testing.assert_close(loaded.model.fuse(ir, vi), net.eval().fuse(ir, vi), rtol=0, atol=1e-6)
+    assert_fuses_like(loaded.model, net)
     rule = load_method(MethodSpec(name="m", model="classical_max"), torch.device("cpu"))
     assert isinstance(rule.model, MaxFusion)
     with pytest.raises(TsjnetError, match="evaluate.methods 'x': unknown model 'nonexistent'"):
@@ -61,8 +66,6 @@ def test_load_method_puts_a_weights_file_into_the_registered_model(tmp_path: Pat
     spec = MethodSpec(name="p", model="seafusion_release", weights=str(tmp_path / "peer.pth"), optional=True)
     loaded = load_method(spec, torch.device("cpu"))
     assert isinstance(loaded.model, SeAFusionRelease) and not loaded.model.training
-    ir, vi = torch.rand(2, 1, 1, 16, 16).unbind(0)
-    with torch.inference_mode():  # the loader folds batch norms: the same fusion to float rounding
-        torch.testing.assert_close(loaded.model.fuse(ir, vi), net.eval().fuse(ir, vi), rtol=0, atol=1e-6)
+    assert_fuses_like(loaded.model, net)
     spec = MethodSpec(name="p", model="seafusion_release", weights=str(tmp_path / "peer.pth"), optional=True)
     assert split_available([spec]) == ([spec], [])
