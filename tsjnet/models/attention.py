@@ -17,8 +17,8 @@ are grouped into rectangular blocks with one table each and every block is a sin
 matrix is ever materialised in the forward pass.
 
 The tiling plan is built in Python per map shape, which a graph with symbolic height and width cannot hold.
-Under `torch.export` (the ONNX export, tsjnet.export) the same attention runs as `_window_attention`: each
-query's k x k keys gathered with tensor index arithmetic only, so one exported graph serves every size.
+Under `torch.export` (the ONNX export, tsjnet.export) the same tiles run as `_traced_tiled_attention`: spans
+and per-tile tables built with tensor index arithmetic only, so one exported graph serves every size.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def neighborhood_attention(
     scale = q.shape[-1] ** -0.5 if scale is None else scale
     if _natten_fused_can_run(q, kernel_size, dilation, rpb):
         return natten.na2d(q, k, v, kernel_size=kernel_size, dilation=dilation, scale=scale)
-    attend = _window_attention if torch.compiler.is_exporting() else _tiled_attention
+    attend = _traced_tiled_attention if torch.compiler.is_exporting() else _tiled_attention
     if dilation == 1:
         return attend(q, k, v, kernel_size, rpb, scale)
     out = q.new_empty(q.shape[:-1] + v.shape[-1:])
@@ -252,38 +252,52 @@ class _CpuFlashWithBiasGrad(torch.autograd.Function):
         return grad_q, grad_k, grad_v, grad_bias, None
 
 
-def _axis_windows(length: int, kernel_size: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Per query of one axis: its k key positions, their rpb index, and which of them exist, as (length, k).
+def _axis_spans(length: int, kernel_size: int, tile: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    """One axis cut into tiles of `tile` queries: query positions (tiles, tile), key positions (tiles, span) and
+    the rpb index of each (query, key) (tiles, tile, span), 2k-1 where the key is outside the query's window.
 
-    Tensor arithmetic only (no Python branch on `length`), so it traces with a symbolic length. A window wider
-    than the axis keeps k slots; those past the axis are repeats of the last key and are masked by the caller.
+    The same clamped windows and spans as `_axis_tiles`, by tensor arithmetic only (no Python branch on
+    `length`), so it traces with a symbolic length. Slots past the axis (a short axis, the last tile) repeat the
+    last position: repeated queries are cropped by the caller, repeated keys are outside every window.
     """
-    query = torch.arange(length, device=device)
-    last = query[length - 1 : length]
-    start = torch.minimum((query - kernel_size // 2).clamp(min=0), (last - (kernel_size - 1)).clamp(min=0))
-    keys = start[:, None] + torch.arange(kernel_size, device=device)
-    return torch.minimum(keys, last), keys - query[:, None] + kernel_size - 1, keys <= last
+    span = tile + kernel_size - 1
+    last = torch.arange(length, device=device)[length - 1 : length]
+    window = (last + 1).clamp(max=kernel_size)
+    starts = torch.arange(0, length, tile, device=device)
+    queries = torch.minimum(starts[:, None] + torch.arange(tile, device=device), last)
+    first_key = torch.minimum((starts - kernel_size // 2).clamp(min=0), (last + 1 - span).clamp(min=0))
+    keys = first_key[:, None] + torch.arange(span, device=device)
+    window_start = torch.minimum((queries - kernel_size // 2).clamp(min=0), last + 1 - window)
+    offsets = keys[:, None, :] - window_start[:, :, None]
+    inside = (offsets >= 0) & (offsets < window) & (keys <= last)[:, None, :]
+    index = torch.where(inside, keys[:, None, :] - queries[:, :, None] + kernel_size - 1, 2 * kernel_size - 1)
+    return queries, torch.minimum(keys, last), index
 
 
-def _window_attention(q: Tensor, k: Tensor, v: Tensor, kernel_size: int, rpb: Tensor | None, scale: float) -> Tensor:
-    """Dilation-1 NA for export: gather every query's k x k keys, softmax over them (same maths as the tiles).
+def _traced_tiled_attention(q: Tensor, k: Tensor, v: Tensor, kernel_size: int, rpb: Tensor | None,
+                            scale: float) -> Tensor:
+    """Dilation-1 NA for export: the tiles of `_tiled_attention` built from the traced shape (same maths).
 
-    Holds k*k copies of k and v, so it is for exported graphs (any size, one graph), not for training.
+    Each tile's queries attend to its (t+k-1)^2 key span under a per-tile bias table, all tiles in one batched
+    matmul; one exported graph serves every size. It copies k and v about 6x (tile 4, k 7), where gathering each
+    query's own k x k window would copy them k*k times.
     """
-    batch, height, width, heads, _ = q.shape
-    rows, row_bias, row_real = _axis_windows(height, kernel_size, q.device)
-    cols, col_bias, col_real = _axis_windows(width, kernel_size, q.device)
+    _, height, width, heads, _ = q.shape
+    rows, row_keys, row_index = _axis_spans(height, kernel_size, TILE, q.device)
+    cols, col_keys, col_index = _axis_spans(width, kernel_size, TILE, q.device)
 
-    def windows(x: Tensor) -> Tensor:  # (B, H, W, heads, d) -> (B, H, W, heads, k*k, d)
-        x = x.index_select(1, rows.flatten()).unflatten(1, (height, kernel_size))
-        x = x.index_select(3, cols.flatten()).unflatten(3, (width, kernel_size))
+    def tiles(x: Tensor, row: Tensor, col: Tensor) -> Tensor:  # (B, H, W, heads, d) -> (B, Tr, Tc, heads, n, d)
+        x = x.index_select(1, row.flatten()).index_select(2, col.flatten())
+        x = x.unflatten(1, (-1, row.shape[1])).unflatten(3, (-1, col.shape[1]))  # (B, Tr, r, Tc, c, heads, d)
         return x.permute(0, 1, 3, 5, 2, 4, 6).flatten(4, 5)
 
     side = 2 * kernel_size - 1
     table = rpb.to(q.dtype) if rpb is not None else q.new_zeros(heads, side, side)
-    bias = table.index_select(1, row_bias.flatten()).unflatten(1, (height, kernel_size))
-    bias = bias.index_select(3, col_bias.flatten()).unflatten(3, (width, kernel_size))  # (heads, H, k, W, k)
-    real = row_real[:, :, None, None] & col_real[None, None]
-    bias = bias.masked_fill(~real, -math.inf).permute(1, 3, 0, 2, 4).flatten(3, 4)  # (H, W, heads, k*k)
-    scores = (q[..., None, :] @ windows(k).transpose(-1, -2)).squeeze(-2) * scale + bias
-    return (scores.softmax(-1)[..., None, :] @ windows(v)).squeeze(-2)
+    table = F.pad(table, (0, 1, 0, 1), value=-math.inf)  # index 2k-1 marks "outside the window"
+    bias = table.index_select(1, row_index.flatten()).index_select(2, col_index.flatten())
+    bias = bias.unflatten(1, (-1, TILE, row_index.shape[2])).unflatten(4, (-1, TILE, col_index.shape[2]))
+    bias = bias.permute(1, 4, 0, 2, 5, 3, 6).flatten(5, 6).flatten(3, 4)  # (Tr, Tc, heads, t*t, span*span)
+    scores = tiles(q, rows, cols) @ tiles(k, row_keys, col_keys).transpose(-1, -2) * scale + bias
+    out = scores.softmax(-1) @ tiles(v, row_keys, col_keys)  # (B, Tr, Tc, heads, t*t, d)
+    out = out.unflatten(4, (TILE, TILE)).permute(0, 1, 4, 2, 5, 3, 6).flatten(3, 4).flatten(1, 2)
+    return out[:, :height, :width]
