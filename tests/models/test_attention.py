@@ -66,6 +66,17 @@ def test_matches_brute_force_forward_and_backward(height, width, kernel_size, di
         assert (g_ours - g_ref).abs().max() < 1e-10
 
 
+@pytest.mark.parametrize(("height", "width", "kernel_size", "dilation"), CASES)
+def test_inference_path_matches_brute_force(height, width, kernel_size, dilation):
+    """Without autograd the CPU path multiplies the tile scores out instead of calling the flash kernel."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, height, width, 2, 8, dtype=torch.float64) for _ in range(3))
+    rpb = torch.randn(2, 2 * kernel_size - 1, 2 * kernel_size - 1, dtype=torch.float64)
+    with torch.inference_mode():
+        ours = neighborhood_attention(q, k, v, kernel_size, dilation, rpb=rpb)
+    assert (ours - _brute_force(q, k, v, kernel_size, dilation, rpb)).abs().max() < 1e-10
+
+
 @pytest.mark.parametrize(("height", "width", "kernel_size", "dilation"), [(9, 13, 3, 1), (9, 13, 7, 1), (14, 15, 5, 2)])
 def test_matches_natten_forward(height, width, kernel_size, dilation):
     torch.manual_seed(0)
