@@ -62,9 +62,12 @@ def export_onnx(model: FusionModel, path: str | Path, opset: int = OPSET) -> Pat
         try:
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # the exporter's chatter:
                 warnings.filterwarnings("ignore", message=".*axis name")  # steps on stdout, IR and VIS share H, W
+                # optimize=False: onnxscript's rewriter scales with the node count (minutes for tsjnet_paper)
+                # and the runtimes optimise the graph themselves (same speed and outputs, measured on tsjnet_lite)
                 program = torch.onnx.export(
                     graph, example, dynamo=True, opset_version=opset, input_names=list(INPUTS),
-                    output_names=[OUTPUT], dynamic_shapes={name: {2: height, 3: width} for name in INPUTS})
+                    output_names=[OUTPUT], dynamic_shapes={name: {2: height, 3: width} for name in INPUTS},
+                    optimize=False)
                 program.save(str(path))
         except Exception as error:  # torch.export / onnxscript raise many types
             raise ExportError(f"{type(model).__name__} cannot be exported to ONNX: {error}") from error
