@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tsjnet.models.attention import _traced_tiled_attention, _tiled_attention
+from tsjnet.models.attention import _tiled_attention, _traced_tiled_attention
 from tsjnet.models.tsjnet import pad_to_multiple
 
 
@@ -36,7 +36,8 @@ def test_gather_padding_equals_repeated_reflect_padding(multiple: int) -> None:
                          [(9, 13, 3), (20, 23, 7), (5, 6, 7), (3, 17, 7), (1, 1, 3), (2, 9, 5), (30, 40, 7), (4, 4, 7),
                           (13, 1, 5), (16, 19, 7)])
 @pytest.mark.parametrize("with_rpb", [True, False])
-def test_traced_tiled_attention_equals_tiled_attention(height: int, width: int, kernel_size: int, with_rpb: bool) -> None:
+def test_traced_tiled_attention_equals_tiled_attention(height: int, width: int, kernel_size: int,
+                                                       with_rpb: bool) -> None:
     torch.manual_seed(0)
     q, k, v = (torch.randn(2, height, width, 2, 8, dtype=torch.float64) for _ in range(3))
     side = 2 * kernel_size - 1
