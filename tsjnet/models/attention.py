@@ -187,11 +187,16 @@ def _cpu_plan(height: int, width: int, kernel_size: int, tile: int) -> _Plan:
     return _Plan(rows, cols, tuple(blocks), torch.cat(query_index), torch.cat(key_index), output_index)
 
 
-def _class_biases(plan: _Plan, rpb: Tensor | None, heads: int, kernel_size: int, like: Tensor) -> Tensor:
-    """(row classes, col classes, heads, tile_h*tile_w, span_h*span_w) tables: rpb in the window, -inf outside."""
+def _padded_bias_table(rpb: Tensor | None, heads: int, kernel_size: int, like: Tensor) -> Tensor:
+    """(heads, 2k, 2k): the rpb (zeros without one) plus a -inf row and column at index 2k-1, "outside the window"."""
     side = 2 * kernel_size - 1
     table = rpb.to(like.dtype) if rpb is not None else like.new_zeros(heads, side, side)
-    table = F.pad(table, (0, 1, 0, 1), value=-math.inf)  # index 2k-1 marks "outside the window"
+    return F.pad(table, (0, 1, 0, 1), value=-math.inf)
+
+
+def _class_biases(plan: _Plan, rpb: Tensor | None, heads: int, kernel_size: int, like: Tensor) -> Tensor:
+    """(row classes, col classes, heads, tile_h*tile_w, span_h*span_w) tables: rpb in the window, -inf outside."""
+    table = _padded_bias_table(rpb, heads, kernel_size, like)
     rows, cols = plan.rows, plan.cols
     biases = table.index_select(1, rows.bias_index.flatten()).index_select(2, cols.bias_index.flatten())
     biases = biases.view(heads, -1, rows.tile, rows.span, cols.bias_index.shape[0], cols.tile, cols.span)
@@ -297,9 +302,7 @@ def _traced_tiled_attention(q: Tensor, k: Tensor, v: Tensor, kernel_size: int, r
         x = x.unflatten(1, (-1, row.shape[1])).unflatten(3, (-1, col.shape[1]))  # (B, Tr, r, Tc, c, heads, d)
         return x.permute(0, 1, 3, 5, 2, 4, 6).flatten(4, 5)
 
-    side = 2 * kernel_size - 1
-    table = rpb.to(q.dtype) if rpb is not None else q.new_zeros(heads, side, side)
-    table = F.pad(table, (0, 1, 0, 1), value=-math.inf)  # index 2k-1 marks "outside the window"
+    table = _padded_bias_table(rpb, heads, kernel_size, q)
     bias = table.index_select(1, row_index.flatten()).index_select(2, col_index.flatten())
     bias = bias.unflatten(1, (-1, TILE, row_index.shape[2])).unflatten(4, (-1, TILE, col_index.shape[2]))
     bias = bias.permute(1, 4, 0, 2, 5, 3, 6).flatten(5, 6).flatten(3, 4)  # (Tr, Tc, heads, t*t, span*span)
