@@ -10,7 +10,7 @@ import torch
 from timm.models.resnest import ResNestBottleneck
 from torch import nn
 
-from tsjnet.models.inference import FoldedResNestBottleneck, fold_for_inference
+from tsjnet.models.inference import ConvActivation, FoldedResNestBottleneck, fold_for_inference
 from tsjnet.models.registry import create_model
 from tsjnet.registry.checkpoint import build_fusion_model, read_checkpoint
 
@@ -58,7 +58,7 @@ def test_tsjnet_keeps_no_batch_norm_and_no_timm_bottleneck() -> None:
     folded = fold_for_inference(trained_looking(create_model("tsjnet_tiny")))
     kinds = {type(module) for module in folded.modules()}
     assert nn.BatchNorm2d not in kinds and ResNestBottleneck not in kinds
-    assert FoldedResNestBottleneck in kinds
+    assert FoldedResNestBottleneck in kinds and ConvActivation in kinds
     assert fold_for_inference(folded) is folded  # folding twice changes nothing
 
 
@@ -71,3 +71,41 @@ def test_unsupported_bottleneck_is_refused_not_folded_wrongly() -> None:
     block = ResNestBottleneck(16, 4, radix=1).eval()  # radix 1 gates with a sigmoid, not a softmax over splits
     with pytest.raises(ValueError, match="radix 1"):
         FoldedResNestBottleneck(block)
+
+
+ACTIVATIONS = [nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.2), nn.Sigmoid()]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: type(a).__name__)
+@pytest.mark.parametrize("with_residual", [False, True])
+@pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format], ids=["channels_last", "nchw"])
+def test_fused_conv_activation_matches_the_separate_ops(activation: nn.Module, with_residual: bool,
+                                                        layout: torch.memory_format) -> None:
+    """The oneDNN kernel (fp32, no autograd) computes activation(conv(x) + residual) like the two modules do."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(6, 4, 3, padding=1, dilation=1).to(memory_format=layout)
+    x = torch.randn(2, 6, 17, 23).contiguous(memory_format=layout)
+    residual = torch.randn(2, 4, 17, 23).contiguous(memory_format=layout) if with_residual else None
+    expected = activation(conv(x) + residual if residual is not None else conv(x))
+    fused = ConvActivation(conv, activation)
+    with torch.inference_mode():
+        got = fused(x, residual)
+    torch.testing.assert_close(got, expected.detach(), rtol=0, atol=1e-6)
+    assert got.is_contiguous(memory_format=layout)
+
+
+def test_conv_activation_trains_through_the_separate_ops() -> None:
+    """With autograd (the fused kernel has no backward) the gradient is the plain modules' gradient."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 4, 3, padding=1)
+    x = torch.randn(1, 3, 9, 11, requires_grad=True)
+    ConvActivation(conv, nn.ReLU())(x).sum().backward()
+    expected = torch.autograd.grad(torch.relu(conv(x)).sum(), x)[0]
+    torch.testing.assert_close(x.grad, expected)
+
+
+def test_conv_activation_refuses_what_the_kernel_cannot_fuse() -> None:
+    with pytest.raises(ValueError, match="cannot fuse"):
+        ConvActivation(nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), nn.ReLU())
+    with pytest.raises(ValueError, match="cannot fuse"):
+        ConvActivation(nn.Conv2d(3, 4, 3, padding=1), nn.GELU())
