@@ -11,7 +11,7 @@ import sys
 import time
 
 from tsjnet.config import load_params
-from tsjnet.evaluation.run import SOURCE_NAMES, EvaluationData, log_to_mlflow, run_evaluation
+from tsjnet.evaluation.run import evaluation_data, log_to_mlflow, run_evaluation
 from tsjnet.stage import run_stage
 from tsjnet.tracking import stage_run
 
@@ -21,8 +21,7 @@ def main(params_path: str = "params.yaml", model: str | None = None, out: str | 
     params = load_params(params_path)
     settings = params.evaluate if model is None else params.evaluate.for_model(model)
     settings = settings if out is None else settings.under(out)
-    data = EvaluationData(root=params.pseudolabel.out, name=SOURCE_NAMES[params.data.source],
-                          extra=params.data.extra_datasets)
+    data = evaluation_data(params)
     started = time.perf_counter()
     with stage_run("evaluate", params, sections=("evaluate", "detector", "segmenter")):
         result = run_evaluation(settings, data, params.detector, params.segmenter)

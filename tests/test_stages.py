@@ -74,6 +74,11 @@ class Pipeline:
                 self.outputs[name] = output
         return self.outputs[stage]
 
+    def run_again(self, stage: str) -> str:
+        """Run `stage` once more (its upstream stages stay as they are); return its console output."""
+        self.outputs.pop(stage, None)
+        return self.run(stage)
+
     def json(self, relative: str) -> dict:
         return json.loads(self.path(relative).read_text())
 
@@ -211,3 +216,25 @@ def test_every_stage_logged_its_own_mlflow_run(pipeline: Pipeline) -> None:
     runs = client.search_runs([client.get_experiment_by_name(pipeline.params.mlflow.experiment).experiment_id])
     assert sorted(run.data.tags["stage"] for run in runs) == sorted(DVC_STAGES)
     assert {run.info.status for run in runs} == {"FINISHED"}
+
+
+def test_register_remeasures_a_champion_measured_with_other_judges(pipeline: Pipeline) -> None:
+    """Last in this module: it registers a second version. The champion's numbers are declared to come from other
+    judges; the register stage re-measures it with the evaluate stage's code before gating the candidate."""
+    pipeline.run("register")
+    register = pipeline.params.register
+    client = store(pipeline)
+    first = client.get_model_version(register.model_name, "1").tags
+    assert len(first["gate.yardstick"]) == 32  # an md5, recorded when version 1 was registered
+    client.set_model_version_tag(register.model_name, "1", "gate.yardstick", "the judges of an older run")
+    client.set_model_version_tag(register.model_name, "1", "metric.fused_miou", "0.0")
+
+    pipeline.run_again("register")
+    report = PromotionReport.read(pipeline.path(register.report))
+    assert report.champion_rescored and (report.version, report.champion_before) == ("2", "1")
+    # the same checkpoint, judges and test pairs: the re-measured champion scores what the candidate scores
+    assert report.champion == pytest.approx(report.candidate, rel=1e-6)
+    assert not report.promote and "champion re-measured" in report.reason
+    champion = client.get_model_version(register.model_name, "1").tags
+    assert champion["gate.yardstick"] == first["gate.yardstick"]
+    assert float(champion["metric.fused_miou"]) == pytest.approx(report.candidate["fused_miou"], rel=1e-6)

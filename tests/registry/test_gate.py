@@ -13,8 +13,9 @@ from tests.params import section
 from tsjnet.config.registry import GateParams
 from tsjnet.errors import DataError
 from tsjnet.orchestration import read_promotion, summary_markdown
-from tsjnet.registry.gate import decide, read_metrics
-from tsjnet.registry.register import CANDIDATE, CHAMPION, log_fusion_model, promote
+from tsjnet.registry.gate import decide, read_metrics, yardstick_digest
+from tsjnet.registry.register import (CANDIDATE, CHAMPION, Rescore, current_champion, log_fusion_model,
+                                      promote)
 
 GATE = GateParams(metrics={"fused_miou": "max", "ssim": "max", "mse": "min"}, min_delta=0.01)
 BASE = {"fused_miou": 0.50, "ssim": 0.70, "mse": 0.020}
@@ -79,11 +80,13 @@ def test_read_metrics_rejects_bad_files(tmp_path: Path, files: dict[str, object]
         read_metrics([tmp_path / "absent.json"])
 
 
-def register(checkpoint: Path, name: str, metrics: dict[str, float], report: Path) -> tuple[str, bool]:
-    """Log a new version of `name` and gate it with `metrics`: (version, promoted)."""
+def register(checkpoint: Path, name: str, metrics: dict[str, float], report: Path, yardstick: str = "judges A",
+             rescore: Rescore | None = None) -> tuple[str, bool]:
+    """Log a new version of `name` and gate it with `metrics` measured with `yardstick`: (version, promoted)."""
     with mlflow.start_run() as run:
+        champion = current_champion(name, yardstick, rescore)
         version = log_fusion_model(section("register", model_name=name, checkpoint=str(checkpoint)))
-        decision = promote(version, metrics, GATE, report)
+        decision = promote(version, metrics, GATE, report, yardstick, champion)
     tags = mlflow.get_run(run.info.run_id).data.tags
     assert tags["gate.decision"] == ("promoted" if decision.promote else "rejected")
     assert tags["gate.version"] == str(version.version)
@@ -124,3 +127,52 @@ def test_promotion_through_the_registry(tracking: str, checkpoint: Path, model_n
     with pytest.raises(DataError, match=r"candidate lacks gate metric\(s\) \['mse'\]"):
         register(checkpoint, model_name, {"fused_miou": 0.99, "ssim": 0.99}, report)
     assert aliases(model_name)[CHAMPION] == "2"
+
+
+def test_a_champion_measured_with_another_yardstick_is_remeasured(tracking: str, checkpoint: Path, model_name: str,
+                                                                  tmp_path: Path) -> None:
+    """Numbers from other judges or test data are never compared: the champion is re-measured first."""
+    report = tmp_path / "promotion.json"
+    assert register(checkpoint, model_name, BASE, report, "judges A") == ("1", True)
+    better = {**BASE, "ssim": 0.75}
+    with pytest.raises(DataError, match=rf"champion {model_name} v1 was measured with another yardstick "
+                                        r"\(judges A; the candidate's: judges B\)"):
+        register(checkpoint, model_name, better, report, "judges B")
+    assert aliases(model_name) == {CANDIDATE: "1", CHAMPION: "1"}  # refused before anything was registered
+
+    asked: list[str] = []
+
+    def rescore(uri: str) -> dict[str, float]:  # under judges B the champion scores higher than it did
+        asked.append(uri)
+        return {**BASE, "ssim": 0.80}
+
+    assert register(checkpoint, model_name, better, report, "judges B", rescore) == ("2", False)
+    assert asked == [f"models:/{model_name}/1"]
+    written = json.loads(report.read_text())
+    assert written["champion_rescored"] and written["champion"]["ssim"] == 0.80
+    assert written["reason"] == "worse on ssim (champion re-measured: it was promoted on numbers from other judges " \
+                                "or test data)"
+    champion = mlflow.MlflowClient().get_model_version(model_name, "1").tags
+    assert champion["gate.yardstick"] == "judges B" and float(champion["metric.ssim"]) == 0.80
+
+    assert register(checkpoint, model_name, {**BASE, "ssim": 0.85}, report, "judges B", rescore) == ("3", True)
+    assert asked == [f"models:/{model_name}/1"]  # same yardstick now: compared with the tags, not re-measured
+    assert not json.loads(report.read_text())["champion_rescored"]
+
+
+def test_yardstick_digest_follows_contents_names_and_settings(tmp_path: Path) -> None:
+    judges = tmp_path / "judges"
+    judges.mkdir()
+    write(judges / "a.pt", "weights")
+    data = write(tmp_path / "test.png", "pixels")
+    paths = [str(judges), str(data)]
+    digest = yardstick_digest(paths, "shared")
+    assert yardstick_digest(paths, "shared") == digest
+    assert yardstick_digest(paths, "per_method") != digest
+    write(judges / "a.pt", "retrained")
+    retrained = yardstick_digest(paths, "shared")
+    assert retrained != digest
+    (judges / "a.pt").rename(judges / "b.pt")
+    assert yardstick_digest(paths, "shared") != retrained
+    with pytest.raises(DataError, match="absent.pt \\(register.yardstick in params.yaml\\) not found"):
+        yardstick_digest([str(tmp_path / "absent.pt")], "shared")

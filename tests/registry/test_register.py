@@ -50,7 +50,7 @@ def test_registers_fusion_and_teachers(tracking: str, checkpoint: Path, teachers
     metrics.write_text(json.dumps({"fused_miou": 0.4, "fused_map50": 0.3, "ssim": 0.6, "psnr": 60.0}))
     params = params_for(model_name, checkpoint, teachers, metrics, tmp_path / "promotion.json")
     with mlflow.start_run():
-        summary = register_all(params)
+        summary = register_all(params, "judges")
     assert summary["promoted"] and summary["fusion"] == f"{model_name} v1"
     client = mlflow.MlflowClient()
     assert set(client.get_registered_model(model_name).aliases) == {CANDIDATE, CHAMPION}
@@ -77,11 +77,11 @@ def test_bad_input_registers_nothing(tracking: str, checkpoint: Path, teachers: 
     metrics.write_text(json.dumps({"fused_miou": 0.4, "ssim": 0.6}))
     params = params_for(model_name, checkpoint, teachers, metrics, tmp_path / "promotion.json")
     with mlflow.start_run(), pytest.raises(DataError, match=r"lacks gate metric\(s\) \['fused_map50'\]"):
-        register_all(params)
+        register_all(params, "judges")
     metrics.write_text(json.dumps({"fused_miou": 0.4, "fused_map50": 0.3, "ssim": 0.6}))
     swapped = params_for(model_name, checkpoint, teachers[::-1], metrics, tmp_path / "promotion.json")
     with mlflow.start_run(), pytest.raises(DataError, match=f"teacher file {teachers[1]} lacks an 'image_size'"):
-        register_all(swapped)
+        register_all(swapped, "judges")
     assert mlflow.MlflowClient().search_registered_models(f"name = '{model_name}'") == []
 
 

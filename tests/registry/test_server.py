@@ -33,7 +33,7 @@ from tests.registry.samples import point_mlflow_at
 from tsjnet.data.io import read_ir, read_vi
 from tsjnet.registry.checkpoint import load_fusion_model
 from tsjnet.registry.fuse import fuse_pair
-from tsjnet.registry.register import CANDIDATE, CHAMPION, log_fusion_model, promote
+from tsjnet.registry.register import CANDIDATE, CHAMPION, current_champion, log_fusion_model, promote
 from tsjnet.registry.serving import OFFLINE, free_port, post, serve_command, started, wait_until_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
@@ -144,7 +144,8 @@ def registry(request: pytest.FixtureRequest, s3_endpoint: str, checkpoint: Path,
             point_mlflow_at(patch, tracking_uri, experiment)
             for ssim in (0.5, 0.4):
                 with mlflow.start_run():
-                    promote(log_fusion_model(params), {"ssim": ssim}, params.gate, params.report)
+                    champion = current_champion(params.model_name, "judges")
+                    promote(log_fusion_model(params), {"ssim": ssim}, params.gate, params.report, "judges", champion)
         # One intra-op thread, as in this process (tests/conftest.py): convolutions split their sums by thread count,
         # which can move a rare pixel by one grey level, and these tests compare pixels exactly.
         client_env = base_env | {"MLFLOW_TRACKING_URI": tracking_uri, "OMP_NUM_THREADS": "1"}

@@ -38,6 +38,9 @@ class RegisterParams(Section):
     segmenter_checkpoint: str
     # Flat gate metrics from the evaluate stage (its `evaluate.metrics` output).
     metrics_files: list[str] = Field(min_length=1)
+    # What those metrics were measured with (judges, test data): files or folders whose contents, with the
+    # evaluation's judge settings, make the yardstick a champion's numbers must share (tsjnet.registry.gate).
+    yardstick: list[str] = Field(min_length=1)
     gate: GateParams
     max_pixels: int = Field(ge=1)  # larger serving requests are refused (HTTP 400)
     max_rows: int = Field(ge=1)  # pairs per serving request; more are refused (HTTP 400)

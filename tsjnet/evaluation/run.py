@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tsjnet.config import Params
 from tsjnet.config.data import ExtraDataset
 from tsjnet.config.evaluate import EvaluateParams
 from tsjnet.config.tasks import DetectorParams, SegmenterParams
@@ -51,6 +53,12 @@ class EvaluationData:
     root: Path
     name: str
     extra: Sequence[ExtraDataset] = ()
+
+
+def evaluation_data(params: Params) -> EvaluationData:
+    """What the evaluate stage evaluates under `params`: the pseudolabel stage's output and the cross-dataset sets."""
+    return EvaluationData(root=Path(params.pseudolabel.out), name=SOURCE_NAMES[params.data.source],
+                          extra=params.data.extra_datasets)
 
 
 @dataclass
@@ -153,3 +161,14 @@ def artifact_dir(path: Path) -> str:
     or just the folder name for a file written outside the project."""
     outside = path.is_absolute() or ".." in path.parent.parts
     return path.parent.name if outside else path.parent.as_posix()
+
+
+def measure_model(params: Params, uri: str) -> dict[str, float]:
+    """The flat gate metrics of the model at `uri` alone, measured as the evaluate stage measures its primary method
+    (same judges, test split and settings; no cross-dataset sets), all outputs in a temporary folder.
+
+    The register stage's re-measure of a champion whose numbers came from other judges or data.
+    """
+    with tempfile.TemporaryDirectory() as out:
+        data = replace(evaluation_data(params), extra=())
+        return run_evaluation(params.evaluate.for_model(uri).under(out), data, params.detector, params.segmenter).gate

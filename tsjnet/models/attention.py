@@ -242,6 +242,8 @@ class _BatchLayout:
 
 @lru_cache(maxsize=64)
 def _batch_layout(height: int, width: int, kernel_size: int, tile: int, batch: int, device: torch.device) -> _BatchLayout:
+    """The plan's indices offset per image of the batch, built once per shape: gathering from the flattened batch
+    puts every tile where one batched matmul reads it, with no copy between the gather and the matmul."""
     plan = _plan(height, width, kernel_size, tile, device)
     tiles = sum(block.n_tiles for block in plan.blocks)
     image_rows = torch.arange(batch, device=device)[:, None] * (height * width)

@@ -8,10 +8,16 @@ Metrics come from the evaluate stage's JSON files, each a flat object ``{"metric
 must be unique across the files. A gate metric missing from the files, or a non-finite value, is an
 error, never a pass. Each registered version carries its metrics as tags ``metric.<name>``, so a later
 candidate is compared with the numbers its champion was promoted on.
+
+Those numbers are comparable only when both models were measured with the same yardstick: the same judges
+(detectors, segmenter) on the same test data under the same evaluation settings. Each version is tagged with
+the digest of its yardstick (`yardstick_digest`); a champion measured with another one (or before the tag
+existed) is re-measured with the candidate's before the rule is applied (`tsjnet.registry.register`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +28,8 @@ from tsjnet.errors import DataError
 from tsjnet.reports import FlatMetrics
 
 METRIC_TAG = "metric."
+#: Version tag: digest of what the version's gate metrics were measured with (`yardstick_digest`).
+YARDSTICK_TAG = "gate.yardstick"
 RULE = ("promote when every gate metric is at least as good as the champion's and at least one is better "
         "by more than min_delta; no champion -> promote")
 
@@ -39,6 +47,24 @@ def read_metrics(paths: list[str | Path]) -> dict[str, float]:
                                 "give each metric one file")
             metrics[name] = float(value)
     return metrics
+
+
+def yardstick_digest(paths: list[str], settings: str) -> str:
+    """md5 of every file under `paths` (names relative to each path, and contents, in sorted order) and `settings`.
+
+    `paths` are the judges and the test data the gate metrics come from (``register.yardstick``), `settings` the
+    evaluation's own parameters as text; a missing path is an error naming it.
+    """
+    digest = hashlib.md5(settings.encode())
+    for root in map(Path, paths):
+        if not root.exists():
+            raise DataError(f"{root} (register.yardstick in params.yaml) not found: run the stages that write it, "
+                            "or fix the list")
+        files = sorted(f for f in root.rglob("*") if f.is_file()) if root.is_dir() else [root]
+        for file in files:
+            digest.update(f"{root.name}/{file.relative_to(root).as_posix() if root.is_dir() else ''}".encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

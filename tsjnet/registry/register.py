@@ -11,6 +11,8 @@ trained against, not competitors. Every call needs an active MLflow run (the reg
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -20,13 +22,14 @@ import mlflow.artifacts
 import mlflow.pyfunc
 from mlflow.entities import LoggedModelStatus
 from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
 from torch import nn
 
 from tsjnet.config.registry import GateParams, RegisterParams
 from tsjnet.errors import DataError, TsjnetError
 from tsjnet.export.artifact import log_onnx
 from tsjnet.registry.checkpoint import build_fusion_model, read_checkpoint, resolve_device
-from tsjnet.registry.gate import METRIC_TAG, GateDecision, decide, gate_values, read_metrics
+from tsjnet.registry.gate import METRIC_TAG, YARDSTICK_TAG, GateDecision, decide, gate_values, read_metrics
 from tsjnet.registry.pyfunc import CHECKPOINT_ARTIFACT, SIGNATURE, example_input
 from tsjnet.registry.report import PromotionReport
 from tsjnet.registry.teachers import TEACHER_FILE, TeacherCheckpoint
@@ -35,6 +38,8 @@ CANDIDATE = "candidate"
 CHAMPION = "champion"
 ENTRY_POINT = Path(__file__).with_name("pyfunc_entry.py")
 #: What a serving environment needs besides the tsjnet package itself (pinned to the versions logged with).
+#: Re-measures a registered version (``models:/name/N``) with the current yardstick; returns its flat metrics.
+Rescore = Callable[[str], dict[str, float]]
 _REQUIREMENTS = ("mlflow", "torch", "torchvision", "numpy", "pandas", "pillow", "kornia", "timm", "natten",
                  "segmentation-models-pytorch")
 
@@ -86,7 +91,13 @@ def log_fusion_model(params: RegisterParams) -> ModelVersion:
 def champion_metrics(name: str) -> tuple[ModelVersion | None, dict[str, float] | None]:
     """The current champion version of `name` and the metrics it was promoted on (None, None: no champion)."""
     client = mlflow.MlflowClient()
-    if CHAMPION not in client.get_registered_model(name).aliases:
+    try:
+        aliases = client.get_registered_model(name).aliases
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":  # nothing registered under that name yet
+            return None, None
+        raise
+    if CHAMPION not in aliases:
         return None, None
     champion = client.get_model_version_by_alias(name, CHAMPION)
     metrics = {key.removeprefix(METRIC_TAG): float(value)
@@ -94,22 +105,67 @@ def champion_metrics(name: str) -> tuple[ModelVersion | None, dict[str, float] |
     return champion, metrics
 
 
-def promote(version: ModelVersion, metrics: dict[str, float], gate: GateParams, report: str | Path) -> GateDecision:
-    """Gate `version` against the champion; move ``champion`` if it wins; record the decision everywhere.
+@dataclass(frozen=True)
+class Champion:
+    """The version a candidate is gated against and the numbers to compare with: those it was promoted on, or,
+    when they were measured with another yardstick, the ones just re-measured (`rescored`)."""
 
-    Records: version tags ``metric.<name>`` and ``gate.*``, run metrics (the candidate's and the improvements),
-    run tags ``gate.*``, and the JSON `report`.
+    version: ModelVersion
+    metrics: dict[str, float]
+    rescored: bool
+
+
+def current_champion(name: str, yardstick: str, rescore: Rescore | None = None) -> Champion | None:
+    """The champion of `name` with numbers comparable to a candidate's measured with `yardstick` (None: no champion).
+
+    A champion tagged with another yardstick (judges, test data, evaluation settings), or with none, is
+    re-measured through `rescore`; without one that is an error, never a comparison of numbers from different
+    judges. Nothing is written here: the register stage re-measures before it registers anything.
+    """
+    version, metrics = champion_metrics(name)
+    if version is None or metrics is None:
+        return None
+    recorded = version.tags.get(YARDSTICK_TAG)
+    if recorded == yardstick:
+        return Champion(version, metrics, rescored=False)
+    if rescore is None:
+        raise DataError(f"champion {name} v{version.version} was measured with another yardstick "
+                        f"({recorded or 'not recorded'}; the candidate's: {yardstick}), so its numbers cannot be "
+                        "compared with the candidate's: re-measure it (the register stage does) or delete the "
+                        "champion alias to restart the gate")
+    return Champion(version, rescore(f"models:/{name}/{version.version}"), rescored=True)
+
+
+def _tag_metrics(version: ModelVersion, metrics: dict[str, float], yardstick: str) -> None:
+    """Version tags ``metric.<name>`` and the yardstick they were measured with."""
+    client = mlflow.MlflowClient()
+    for name, value in metrics.items():
+        client.set_model_version_tag(version.name, str(version.version), f"{METRIC_TAG}{name}", repr(value))
+    client.set_model_version_tag(version.name, str(version.version), YARDSTICK_TAG, yardstick)
+
+
+def promote(version: ModelVersion, metrics: dict[str, float], gate: GateParams, report: str | Path,
+            yardstick: str, champion: Champion | None) -> GateDecision:
+    """Gate `version`, measured with `yardstick`, against `champion` (`current_champion`); move ``champion`` if
+    it wins; record the decision everywhere.
+
+    Records: version tags ``metric.<name>``, ``gate.yardstick`` and ``gate.*``, run metrics (the candidate's and
+    the improvements), run tags ``gate.*``, and the JSON `report`. A re-measured champion's tags get its new
+    numbers and yardstick, so later candidates and the champion check compare with those.
     """
     _require_run()
     client = mlflow.MlflowClient()
     number = str(version.version)
-    champion, champion_values = champion_metrics(version.name)
-    for name, value in metrics.items():
-        client.set_model_version_tag(version.name, number, f"{METRIC_TAG}{name}", repr(value))
-    decision = decide(metrics, champion_values, gate)
+    _tag_metrics(version, metrics, yardstick)
+    decision = decide(metrics, champion.metrics if champion else None, gate)
+    if champion is not None and champion.rescored:
+        _tag_metrics(champion.version, champion.metrics, yardstick)
+        decision = replace(decision, reason=f"{decision.reason} (champion re-measured: it was promoted on numbers "
+                                            "from other judges or test data)")
     if decision.promote:
         client.set_registered_model_alias(version.name, CHAMPION, number)
-    result = PromotionReport.of(version.name, number, decision, str(champion.version) if champion else None)
+    before = str(champion.version.version) if champion else None
+    result = PromotionReport.of(version.name, number, decision, before, rescored=bool(champion and champion.rescored))
     outcome = result.outcome()
     for key, value in outcome.items():
         client.set_model_version_tag(version.name, number, f"gate.{key}", value)
@@ -158,18 +214,23 @@ def load_task_model(uri: str, device: str = "auto") -> nn.Module:
     return teacher.build().to(resolve_device(device))
 
 
-def register_all(params: RegisterParams) -> dict[str, Any]:
-    """The register stage: fusion candidate + gate, then the detector and segmenter teachers."""
-    # Every input is read (and each teacher rebuilt) before anything is registered, so a missing or bad file
-    # leaves the registry untouched.
+def register_all(params: RegisterParams, yardstick: str, rescore: Rescore | None = None) -> dict[str, Any]:
+    """The register stage: fusion candidate + gate, then the detector and segmenter teachers.
+
+    `yardstick` is the digest of what the candidate's metrics were measured with (`gate.yardstick_digest`);
+    `rescore` re-measures a champion measured with another one (`current_champion`).
+    """
+    # Every input is read (each teacher rebuilt, the champion re-measured if it must be) before anything is
+    # registered, so a missing or bad file leaves the registry untouched.
     metrics = read_metrics(params.metrics_files)
     gate_values(metrics, params.gate)
     teachers = [(TeacherCheckpoint.read(params.detector_checkpoint, "detector"), params.detector_name),
                 (TeacherCheckpoint.read(params.segmenter_checkpoint, "segmenter"), params.segmenter_name)]
     for teacher, _ in teachers:
         teacher.build()
+    champion = current_champion(params.model_name, yardstick, rescore)
     version = log_fusion_model(params)
-    decision = promote(version, metrics, params.gate, params.report)
+    decision = promote(version, metrics, params.gate, params.report, yardstick, champion)
     detector, segmenter = (register_task_model(teacher, name) for teacher, name in teachers)
     return {
         "fusion": f"{version.name} v{version.version}",

@@ -43,14 +43,20 @@ class PromotionReport(Record):
     decision: Literal["promoted", "rejected"]
     champion_before: str
     champion_after: str
+    #: True when the champion's numbers were re-measured for this decision (it had been measured with other judges
+    #: or test data); its version tags then hold the new numbers
+    champion_rescored: bool = False
 
     @classmethod
-    def of(cls, model: str, version: str, decision: GateDecision, champion_before: str | None) -> PromotionReport:
-        """The report of `decision` on `model` `version`; `champion_before` is None when there was no champion."""
+    def of(cls, model: str, version: str, decision: GateDecision, champion_before: str | None,
+           rescored: bool = False) -> PromotionReport:
+        """The report of `decision` on `model` `version`; `champion_before` is None when there was no champion,
+        `rescored` True when its numbers were re-measured for this decision."""
         before = champion_before or NO_CHAMPION
         return cls(model=model, version=version, **decision.as_dict(),
                    decision="promoted" if decision.promote else "rejected",
-                   champion_before=before, champion_after=version if decision.promote else before)
+                   champion_before=before, champion_after=version if decision.promote else before,
+                   champion_rescored=rescored)
 
     def outcome(self) -> dict[str, str]:
         """The decision in words (decision, reason, champion before/after): the ``gate.*`` tags in MLflow."""
