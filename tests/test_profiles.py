@@ -60,7 +60,8 @@ def test_no_override_changes_no_stage(tmp_path: Path, monkeypatch: pytest.Monkey
                          "pretrain_segmenter": {"segmenter"}, "train": {"train", "detector", "segmenter"},
                          "train_fusion_only": {"train", "detector", "segmenter"},
                          "train_baseline": {"train_baseline", "detector", "segmenter"},
-                         "evaluate": {"detector", "segmenter"}}),
+                         "evaluate": {"detector", "segmenter"},
+                         "register": {"detector", "segmenter"}}),  # it re-measures a champion with the judges
 ])
 def test_a_profile_or_override_changes_exactly_the_stages_that_use_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overrides: list[str], expected: dict[str, set[str]]) -> None:
