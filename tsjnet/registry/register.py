@@ -37,9 +37,9 @@ from tsjnet.registry.teachers import TEACHER_FILE, TeacherCheckpoint
 CANDIDATE = "candidate"
 CHAMPION = "champion"
 ENTRY_POINT = Path(__file__).with_name("pyfunc_entry.py")
-#: What a serving environment needs besides the tsjnet package itself (pinned to the versions logged with).
 #: Re-measures a registered version (``models:/name/N``) with the current yardstick; returns its flat metrics.
 Rescore = Callable[[str], dict[str, float]]
+#: What a serving environment needs besides the tsjnet package itself (pinned to the versions logged with).
 _REQUIREMENTS = ("mlflow", "torch", "torchvision", "numpy", "pandas", "pillow", "kornia", "timm", "natten",
                  "segmentation-models-pytorch")
 
