@@ -66,9 +66,10 @@ class ConvActivation(nn.Module):
     def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:  # noqa: D102
         conv = self.conv
         layout = (conv.weight, conv.bias, list(conv.padding), list(conv.stride), list(conv.dilation), conv.groups)
-        if _fused_kernels_apply(x) and residual is None:
+        fused = _fused_kernels_apply(x)
+        if fused and residual is None:
             return torch.ops.mkldnn._convolution_pointwise(x, *layout, self.post_op, self.scalars, "")
-        if _fused_kernels_apply(x) and self.post_op == "relu":  # the conv + sum kernel takes no other activation
+        if fused and self.post_op == "relu":  # the conv + sum kernel takes no other activation
             return torch.ops.mkldnn._convolution_pointwise.binary(x, residual, *layout, "add", None, "relu", [], "")
         y = conv(x)
         return self.activation(y if residual is None else y.add_(residual))
