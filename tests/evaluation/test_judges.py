@@ -24,6 +24,7 @@ from tsjnet.evaluation.run import EvaluationData, EvaluationResult, run_evaluati
 from tsjnet.models.registry import create_model
 from tsjnet.tasks.detector import detector_checkpoint, load_detector
 from tsjnet.checkpoints import load_checkpoint
+from tsjnet.tasks.scoring import SOURCES, cross_judged
 
 from tests.tiny_setup import RULES, TRAINED, TinySetup
 from tests.params import conf_values, section
@@ -59,7 +60,8 @@ def _copied(params: EvaluateParams, tmp_path: Path, **update: object) -> Evaluat
 def test_each_method_is_scored_by_its_own_judge(judged: tuple[EvaluateParams, EvaluationResult]) -> None:
     _, result = judged
     assert {name: scores["detector"] for name, scores in result.task.items()} == {
-        "infrared": "infrared", "visible": "visible", **{method: judge_key(method) for method in METHODS}}
+        "infrared": "infrared", "visible": "visible", **{method: judge_key(method) for method in METHODS},
+        **{cross_judged(source, judge_key("tsjnet")): judge_key("tsjnet") for source in SOURCES}}
 
 
 def test_judges_start_alike_and_learn_apart(tiny: TinySetup, judged: tuple[EvaluateParams, EvaluationResult]) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tsjnet.evaluation.report import (ReportData, ablation_line, beats_single_line, best_rows, markdown_table,
-                                      render_report)
+from tsjnet.evaluation.report import (ReportData, ablation_line, beats_single_line, best_rows, input_label,
+                                      markdown_table, render_report, same_judge_line)
 from tsjnet.metrics.bootstrap import Interval, Resampled, mean_ci, resample
 from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
 
@@ -96,6 +96,24 @@ def test_better_only_when_the_paired_interval_excludes_zero() -> None:
     assert _difference(line, "mAP@0.5")[0] == "better" and _difference(line, "mIoU")[0] == "within noise"
     assert "worse" in beats_single_line(_inputs({"infrared": (BASE, BASE), "tsjnet": (BASE - 0.1, BASE)}), "map50",
                                         "mAP@0.5")
+
+
+def test_fused_vs_the_best_source_under_the_fused_images_judge() -> None:
+    """IR beats the fused images under its own detector, but under the fused images' judge the fused images win:
+    the gap was the judge's, and the extra verdict says so with its own paired interval."""
+    cross = "infrared_judged_by_fusion"
+    data = _inputs({"infrared": (BASE, BASE), "visible": (BASE - 0.2, BASE - 0.2), cross: (BASE - 0.1, BASE),
+                    "tsjnet": (BASE - 0.05 + 0.002 * ALTERNATING, BASE)})
+    assert _difference(beats_single_line(data, "map50", "mAP@0.5"), "(IR) on mAP@0.5")[0] == "worse"
+    line = same_judge_line(data, "map50", "mAP@0.5")
+    assert line is not None and line.startswith("Fused (tsjnet) vs IR, both judged by the fusion detector, on mAP@0.5")
+    word, difference = _difference(line, "left out)")
+    assert word == "better" and difference.mean == 0.05 and difference.low > 0
+    assert input_label(cross) == "IR, judged by fusion" and input_label("infrared") == "IR"
+    text = render_report(data, Path("reports/evaluation.md"))
+    assert line in text and "| IR, judged by fusion |" in text
+    del data.task[cross]  # not scored (e.g. an older task file): no such verdict rather than a wrong one
+    assert same_judge_line(data, "map50", "mAP@0.5") is None
 
 
 def test_verdicts_without_draws_never_say_better() -> None:

@@ -10,7 +10,8 @@ from torch import nn
 from tsjnet.data import open_dataset
 from tsjnet.data.types import IGNORE_INDEX, NUM_SEG_CLASSES, SEG_CLASSES, Sample
 from tsjnet.errors import DataError
-from tsjnet.tasks.scoring import TaskNets, evaluate_inputs, source_input, truth, with_intervals
+from tsjnet.tasks.scoring import (TaskNets, cross_judged, evaluate_inputs, source_input, split_cross_judged, truth,
+                                  with_intervals)
 from tsjnet.tasks.detector import boxes_to_target
 from tsjnet.tasks.inputs import sample_image
 
@@ -48,7 +49,11 @@ def test_scores_against_fusion_boxes_and_masks(tiny: TinySetup) -> None:
     samples = list(dataset)
     assert sum(len(s.boxes["fusion"]) for s in samples) > 0
     nets = TaskNets({"infrared": OracleDetector(samples, "infrared"), "fusion": BlindDetector()}, BackgroundSegmenter())
-    scores = evaluate_inputs([source_input("infrared"), source_input("visible")], dataset, nets, torch.device("cpu"))
+    inputs = [source_input("infrared"), source_input("visible"), source_input("infrared", "fusion")]
+    scores = evaluate_inputs(inputs, dataset, nets, torch.device("cpu"))
+    # the same IR images under the fused images' (blind) judge: a row of their own, same segmentation
+    cross = scores.pop(cross_judged("infrared", "fusion")).metrics
+    assert cross["detector"] == "fusion" and cross["map50"] == 0.0
     assert "miou_ci_low" not in scores["infrared"].metrics  # intervals are a separate step
     scores = {name: with_intervals(score) for name, score in scores.items()}
     infrared, visible = scores["infrared"].metrics, scores["visible"].metrics
@@ -92,3 +97,13 @@ def test_truth_is_the_union_of_ir_and_vis_boxes_with_duplicates_merged(tiny: Tin
                     "fusion": np.zeros((0, 5), np.float32)}  # drawn on some fused image: not the truth
     boxes, _ = truth(sample, tiny.data_root / "x.png")
     assert sorted(map(tuple, boxes.tolist())) == sorted([tuple(person_ir), (2.0, 40.0, 5.0, 60.0, 20.0)])
+
+
+def test_cross_judged_rows_are_named_apart_from_every_other_input() -> None:
+    assert source_input("visible", "visible").name == "visible"  # its own detector: the plain row
+    name = source_input("infrared", "judge_tsjnet").name
+    assert name == cross_judged("infrared", "judge_tsjnet") and source_input("infrared", "judge_tsjnet").detector == \
+        "judge_tsjnet"
+    assert split_cross_judged(name) == ("infrared", "judge_tsjnet")
+    assert split_cross_judged("infrared") is None and split_cross_judged("tsjnet") is None
+    assert split_cross_judged(cross_judged("blend", "fusion")) is None  # only IR and VIS are sources

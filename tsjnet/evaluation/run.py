@@ -119,6 +119,8 @@ def run_evaluation(params: EvaluateParams, data: EvaluationData, detector: Detec
     nets.detectors |= judges.detectors
     inputs = [source_input(m) for m in SOURCES] + [fused_input(m, f, judges.keys[m])
                                                    for m, f in fused[data.name].items()]
+    if params.primary in judges.keys:  # the sources under the primary's judge too: fused vs IR under one detector
+        inputs += [source_input(m, judges.keys[params.primary]) for m in SOURCES]
     scored = evaluate_inputs(inputs, datasets[data.name], nets, device)
     scores = {name: with_intervals(score) for name, score in scored.items()}
     task = {name: score.metrics for name, score in scores.items()}

@@ -8,6 +8,9 @@ Ground truth is the same for every input, so the rows of the task table are comp
   through the VIS detector, a method's fused images through the detector its `TaskInput` names: the shared
   `detector.fusion_detector`, or that method's own judge (`tsjnet.evaluation.judges`). A single modality is thus
   penalised for the objects it cannot show, which is exactly the information fusion is supposed to add.
+  A source may also be scored under another detector (`cross_judged` rows, e.g. IR under the fused images'
+  judge): comparing fused and source images under ONE detector separates what fusion loses from what the judge
+  itself lacks on that kind of image.
 * segmentation: the masks, one segmenter for all inputs (IR replicated to gray RGB), mIoU with background
   (the headline) and without, per-class IoU, and the confusion matrix.
 
@@ -45,6 +48,8 @@ from tsjnet.tasks.segmenter import load_segmenter
 SOURCES = ("infrared", "visible")
 #: The one detection truth for every input, as the report names it.
 TRUTH_NAME = (f"union of the {' and '.join(SOURCES)} boxes, duplicates merged (same class, IoU >= {SAME_OBJECT_IOU})")
+#: Joins a source and a detector in the name of a cross-judged row (MLflow metric names allow no '@').
+JUDGED_BY = "_judged_by_"
 #: Bootstrap draws of the images per input; each recomputes mAP and mIoU (under a millisecond for 16 images).
 TASK_RESAMPLES = 1000
 
@@ -58,9 +63,23 @@ class TaskInput:
     image: Callable[[Sample], torch.Tensor]  # (3, H, W) float in [0, 1]
 
 
-def source_input(modality: str) -> TaskInput:
-    """The raw IR or VIS image, judged by that modality's own detector."""
-    return TaskInput(modality, modality, lambda sample: sample_image(sample, modality))
+def source_input(modality: str, detector: str | None = None) -> TaskInput:
+    """The raw IR or VIS image, judged by that modality's own detector, or by `detector` in a row of its own
+    (`cross_judged`): the same image under a fused image's judge."""
+    judge = detector or modality
+    name = modality if judge == modality else cross_judged(modality, judge)
+    return TaskInput(name, judge, lambda sample: sample_image(sample, modality))
+
+
+def cross_judged(modality: str, detector: str) -> str:
+    """The row name of `modality`'s raw images judged by `detector` (not its own modality's detector)."""
+    return f"{modality}{JUDGED_BY}{detector}"
+
+
+def split_cross_judged(name: str) -> tuple[str, str] | None:
+    """(modality, detector) of a `cross_judged` row name; None for any other row."""
+    modality, found, detector = name.partition(JUDGED_BY)
+    return (modality, detector) if found and modality in SOURCES else None
 
 
 @dataclass
