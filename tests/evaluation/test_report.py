@@ -112,6 +112,8 @@ def test_fused_vs_the_best_source_under_the_fused_images_judge() -> None:
     assert input_label(cross) == "IR, judged by fusion" and input_label("infrared") == "IR"
     text = render_report(data, Path("reports/evaluation.md"))
     assert line in text and "| IR, judged by fusion |" in text
+    iou_table = text.split("### Per-class IoU")[1]
+    assert "| IR |" in iou_table and "judged by" not in iou_table  # same images, same segmenter: no repeated rows
     del data.task[cross]  # not scored (e.g. an older task file): no such verdict rather than a wrong one
     assert same_judge_line(data, "map50", "mAP@0.5") is None
 

@@ -183,8 +183,9 @@ def _task_section(data: ReportData, report: Path) -> list[str]:
     lines += ["", "Detector per input: " + ", ".join(f"{row}: {values.get('detector') or 'none trained'}"
                                                      for row, values in rows.items()), ""]
     lines += ["### Per-class IoU", ""]
-    lines += markdown_table({r: group_intervals(v, "IoU") for r, v in rows.items()}, [(c, c) for c in SEG_CLASSES],
-                            first="input")
+    segmented = {input_label(name): metrics for name, metrics in data.task.items() if split_cross_judged(name) is None}
+    lines += markdown_table({r: group_intervals(v, "IoU") for r, v in segmented.items()},
+                            [(c, c) for c in SEG_CLASSES], first="input")
     detected = {r: group_intervals(v, "AP50") for r, v in rows.items() if "AP50" in v}
     if detected:
         lines += ["", "### Per-class AP@0.5", ""]
