@@ -12,10 +12,12 @@ from tests.params import write_params
 from tests.research.conftest import research_overrides, research_params
 from tsjnet.cli import app
 from tsjnet.config.research import REQUIRED_VARIANTS
+from tsjnet.evaluation.judges import SHARED_KEY
 from tsjnet.reports import ResearchReport
 from tsjnet.research.questions import questions
 from tsjnet.research.report import render
 from tsjnet.research.run import run_research
+from tsjnet.tasks.scoring import cross_judged
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,10 @@ def test_report_only_re_renders_from_the_json_without_training(report: ResearchR
     for method in (*REQUIRED_VARIANTS, "seafusion"):
         assert len(rows[method]["miou"].seeds) == 2 and len(rows[method]["SSIM"].seeds) == 2
     assert len(rows["infrared"]["map50"].seeds) == 1 and "SSIM" not in rows["infrared"]  # a source is not fused
+    cross = rows[cross_judged("infrared", SHARED_KEY)]  # the same IR images under the fused images' judge
+    assert cross["miou"].mean == rows["infrared"]["miou"].mean and "SSIM" not in cross
+    assert any(row.question == "RQ3" and row.baseline == cross_judged("infrared", SHARED_KEY)
+               for row in report.comparisons)
     assert len(rows["average"]["SSIM"].seeds) == 1  # an untrained method is scored once
     assert set(report.ranking["SynthScenes"]) == {*REQUIRED_VARIANTS, "seafusion", "average"}
 

@@ -15,7 +15,9 @@ import numpy as np
 
 from tsjnet.metrics.bootstrap import Interval, Resampled, pool, verdict
 from tsjnet.metrics.suite import HEADLINE_METRICS, LOWER_IS_BETTER
+from tsjnet.evaluation.judges import SHARED_KEY
 from tsjnet.reports import Comparison, Figure
+from tsjnet.tasks.scoring import SOURCES, cross_judged
 
 #: dataset -> method -> one scored run per seed (a single run for a method that does not train).
 Runs = Mapping[str, Mapping[str, Sequence[Resampled]]]
@@ -42,7 +44,8 @@ def questions(references: Sequence[str]) -> tuple[Question, ...]:
         Question("RQ3", "What does optimising fusion jointly with the task losses do to downstream detection and "
                  "segmentation?",
                  (("seg_only", "fusion_only"), ("det_only", "fusion_only"), ("tsjnet", "fusion_only"),
-                  ("tsjnet", "infrared"), ("tsjnet", "visible")), TASKS),
+                  ("tsjnet", "infrared"), ("tsjnet", "visible"),
+                  *(("tsjnet", cross_judged(source, SHARED_KEY)) for source in SOURCES)), TASKS),
         Question("RQ4", "How does TSJNet compare with other methods, across datasets?",
                  tuple(("tsjnet", other) for other in references), HEADLINE_METRICS),
     )

@@ -27,7 +27,8 @@ from tsjnet.research.plan import BASELINE, PlannedRun, plan_runs
 from tsjnet.research.questions import comparisons, figure, mean_ranks
 from tsjnet.research.report import write_markdown
 from tsjnet.research.scoring import fuse_dataset, fusion_draws, task_draws
-from tsjnet.tasks.scoring import SOURCES, load_task_nets
+from tsjnet.evaluation.judges import SHARED_KEY
+from tsjnet.tasks.scoring import SOURCES, cross_judged, load_task_nets
 from tsjnet.tracking import git_commit
 from tsjnet.training.distributed import init_world
 from tsjnet.training.joint import train_fusion
@@ -44,6 +45,8 @@ def describe(params: Params, runs: Sequence[PlannedRun]) -> dict[str, str]:
                           f"train_baseline: ({params.train_baseline.model}), {run.job.params.epochs} epochs")
              for run in runs}
     lines |= {modality: f"the {modality} image, judged by the {modality} detector" for modality in SOURCES}
+    lines |= {cross_judged(modality, SHARED_KEY): f"the {modality} image, judged by the fused images' detector "
+              f"({SHARED_KEY}): fused vs this row leaves that judge's own weakness out" for modality in SOURCES}
     return lines | {spec.name: f"{spec.model} (untrained)" for spec in params.research.references}
 
 

@@ -2,7 +2,8 @@
 
 Every method fuses through `fuse_pair`, the serving path, at the pairs' native size; fused images stay in memory.
 Task scores come from the judges exactly as the evaluate stage computes them (`tsjnet.tasks.scoring`): IR and VIS
-through their own detectors, fused images through the shared fusion detector, one segmenter for every input.
+through their own detectors (and through the shared fusion detector, for a same-judge comparison), fused images
+through the shared fusion detector, one segmenter for every input.
 All statistics of one dataset are computed on the same bootstrap draws of its images (`Resampled`), so any two
 methods, and any seeds of one method, compare as paired differences.
 """
@@ -58,11 +59,12 @@ def _task_only(draws: Resampled) -> Resampled:
 
 def task_draws(pairs: PairDataset, fused: Mapping[str, Mapping[str, np.ndarray]], nets: TaskNets,
                device: torch.device, sources: Sequence[str] = SOURCES) -> dict[str, Resampled]:
-    """Input name (each source modality, each fused method) -> its task scores on the shared draws."""
+    """Input name (each source modality under its own detector and under the fused images' judge, each fused
+    method) -> its task scores on the shared draws."""
     def fused_image(images: Mapping[str, np.ndarray]):
         return lambda sample: as_rgb(to_tensor(images[sample.name]))
 
-    inputs = [source_input(modality) for modality in sources]
+    inputs = [source_input(modality, judge) for modality in sources for judge in (modality, SHARED_KEY)]
     inputs += [TaskInput(method, SHARED_KEY, fused_image(images)) for method, images in fused.items()]
     scores = evaluate_inputs(inputs, pairs, nets, device)
     return {name: _task_only(with_intervals(score).resampled) for name, score in scores.items()}
