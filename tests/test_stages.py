@@ -25,6 +25,7 @@ from tsjnet.pipeline import dvc_env
 from tsjnet.registry.checkpoint import read_checkpoint
 from tsjnet.registry.report import NO_CHAMPION, PromotionReport
 from tsjnet.registry.teachers import TeacherCheckpoint
+from tsjnet.tasks.scoring import cross_judged
 
 pytestmark = pytest.mark.slow
 
@@ -186,7 +187,8 @@ def test_evaluate_scores_every_configured_method(pipeline: Pipeline) -> None:
     fusion = pipeline.json(evaluate.fusion_metrics)
     assert set(fusion[next(iter(fusion))]) == METHODS
     task = pipeline.json(evaluate.task_metrics)
-    assert set(task) == {"infrared", "visible", *METHODS}
+    sources = {"infrared", "visible"}  # each under its own detector and under the primary's judge (shared: fusion)
+    assert set(task) == {*sources, *METHODS, *(cross_judged(source, "fusion") for source in sources)}
     assert all(0 <= task[method]["miou"] <= 1 for method in METHODS)
     assert "Not evaluated: seafusion_release" in pipeline.path(evaluate.report).read_text()
     assert len(list(pipeline.path(evaluate.fused_dir).rglob("*.png"))) == 2 * len(METHODS)  # the 2 test pairs
