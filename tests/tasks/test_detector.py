@@ -85,6 +85,17 @@ def test_load_detector_round_trip(tmp_path) -> None:
         assert torch.equal(value, loaded.state_dict()[name]), name
 
 
+def test_a_checkpoint_from_before_val_every_still_loads(tmp_path) -> None:
+    params = TINY_DETECTOR
+    model = build_detector(params, (64, 64)).eval()
+    path = tmp_path / "infrared.pt"
+    config = {key: value for key, value in params.model_dump().items() if key != "val_every"}
+    save_checkpoint(path, {"model": model.state_dict(), "config": config, "image_size": (64, 64)})
+    assert all(torch.equal(value, load_detector(path).state_dict()[name]) for name, value in model.state_dict().items())
+    with pytest.raises(ValueError, match="arch"):  # a field that shapes the network is never filled in
+        type(params).from_checkpoint({key: value for key, value in config.items() if key != "arch"})
+
+
 def test_load_detector_missing_file_names_it(tmp_path) -> None:
     with pytest.raises(DataError, match="missing.pt"):
         load_detector(tmp_path / "missing.pt")

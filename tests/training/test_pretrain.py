@@ -59,6 +59,16 @@ def test_detector_pretraining_trains_saves_and_resumes(msrs_root: Path, tmp_path
     assert load_checkpoint(checkpoint)["epoch"] == 2  # continued from epoch 1
 
 
+def test_validation_runs_every_val_every_epochs_and_after_the_last(msrs_root: Path, tmp_path: Path) -> None:
+    params = section("segmenter", epochs=3, val_every=2, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
+                     metrics=str(tmp_path / "seg.json"), train_modalities=["visible"])
+    logged: list[tuple[dict, int]] = []
+    results = pretrain_segmenter(params, msrs_root, seed=0, log_metrics=lambda m, step: logged.append((m, step)))
+    validated = [step for metrics, step in logged if "segmenter/miou" in metrics]
+    assert [step for _, step in logged] == [1, 2, 3] and validated == [2, 3]
+    assert "miou" in results and "miou" in load_checkpoint(tmp_path / "seg.pt")["metrics"]
+
+
 def test_blend_detector_is_fine_tuned_from_the_infrared_one(msrs_root: Path, tmp_path: Path) -> None:
     params = TINY_DETECTOR.model_copy(update={
         "modalities": ("infrared", "blend"), "fusion_detector": "blend", "init_from": {"blend": "infrared"},

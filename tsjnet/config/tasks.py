@@ -5,7 +5,7 @@ SynthScenes; the ``paper`` profile swaps in the paper's backbones (Faster R-CNN 
 DeepLabV3+ ResNet-101).
 """
 
-from typing import Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -26,6 +26,18 @@ class PretrainParams(Section):
     amp: bool  # only ever used on CUDA
     hflip: bool  # random horizontal flips: the training sets are tiny
     num_workers: int = Field(ge=0)
+    # Validate after every val_every-th epoch and after the last: the curve in MLflow without paying for
+    # validation every epoch (a detector's val pass costs about a tenth of its training epoch on 2 cores).
+    val_every: int = Field(ge=1)
+
+    #: Training-only fields added after checkpoints were written, with the value those runs used.
+    ADDED_SINCE: ClassVar[dict[str, Any]] = {"val_every": 1}
+
+    @classmethod
+    def from_checkpoint(cls, config: dict[str, Any]) -> Self:
+        """The params stored with a trained network (checkpoint, registered teacher): files written before a
+        training-only field existed still load; every field that shapes the network must be in them."""
+        return cls.model_validate(cls.ADDED_SINCE | config)
 
 
 class DetectorParams(PretrainParams):

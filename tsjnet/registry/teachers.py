@@ -76,9 +76,9 @@ class TeacherCheckpoint:
 
         try:
             if self.task == "detector":
-                model: nn.Module = build_detector(DetectorParams.model_validate(self.config), self.image_size)
+                model: nn.Module = build_detector(DetectorParams.from_checkpoint(self.config), self.image_size)
             else:
-                model = build_segmenter(SegmenterParams.model_validate(self.config))
+                model = build_segmenter(SegmenterParams.from_checkpoint(self.config))
             model.load_state_dict(self.state_dict, strict=True)
         except (ValidationError, RuntimeError, TypeError, ValueError) as error:
             raise DataError(f"teacher file {self.source}: the {self.task} weights do not fit its stored config "

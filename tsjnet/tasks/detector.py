@@ -114,7 +114,7 @@ def target_rows(target: dict[str, torch.Tensor]) -> np.ndarray:
 def load_detector(path: str | Path) -> FasterRCNN:
     """Rebuild a pretrained detector from its checkpoint (config and image size are stored in it)."""
     state = load_checkpoint(path, required=("model", "config", "image_size"))
-    model = build_detector(DetectorParams.model_validate(state["config"]), tuple(state["image_size"]))
+    model = build_detector(DetectorParams.from_checkpoint(state["config"]), tuple(state["image_size"]))
     model.load_state_dict(state["model"])
     return model.eval()
 

@@ -54,6 +54,6 @@ def build_segmenter(params: SegmenterParams) -> Segmenter:
 def load_segmenter(path: str | Path) -> Segmenter:
     """Rebuild a pretrained segmenter from its checkpoint."""
     state = load_checkpoint(path)
-    model = build_segmenter(SegmenterParams.model_validate(state["config"]))
+    model = build_segmenter(SegmenterParams.from_checkpoint(state["config"]))
     model.load_state_dict(state["model"])
     return model.eval()

@@ -28,7 +28,7 @@ from tsjnet.checkpoints import load_checkpoint, save_checkpoint
 LogMetrics = Callable[[dict[str, float], int], None]
 # Keys that may change between runs without invalidating a checkpoint.
 RESUME_IGNORED = frozenset({"epochs", "metrics", "checkpoint", "checkpoint_dir", "num_workers", "modalities", "fusion_detector",
-                            "init_from"})  # a detector's own start point is in its FitSpec.extra
+                            "init_from", "val_every"})  # a detector's own start point is in its FitSpec.extra
 console = Console(stderr=True)
 
 
@@ -136,8 +136,11 @@ def restore(path: Path, name: str, config: dict[str, Any], extra: dict[str, Any]
 
 
 def fit(spec: FitSpec, *, epochs: int, lr: float, weight_decay: float = 0.0, max_grad_norm: float = 10.0,
-        amp: bool = True, device: torch.device | None = None, log_metrics: LogMetrics | None = None) -> dict[str, float]:
-    """Train `spec.model` with Adam and a cosine schedule for `epochs`, resuming a matching checkpoint."""
+        amp: bool = True, device: torch.device | None = None, log_metrics: LogMetrics | None = None,
+        val_every: int = 1) -> dict[str, float]:
+    """Train `spec.model` with Adam and a cosine schedule for `epochs`, resuming a matching checkpoint.
+
+    Validation runs after every `val_every`-th epoch and always after the last, whose metrics are returned."""
     device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = spec.model.to(device)
     use_amp = amp and device.type == "cuda"
@@ -156,9 +159,11 @@ def fit(spec: FitSpec, *, epochs: int, lr: float, weight_decay: float = 0.0, max
         model.train()
         train = train_epoch(spec.name, (epoch, epochs), spec.loader, loss_terms,
                             Stepper(optimizer, scaler, model, max_grad_norm), after_step=scheduler.step)
-        model.eval()
-        with torch.no_grad():
-            metrics = {"train_loss": train["total"], **spec.evaluate(model, device)}
+        metrics = {"train_loss": train["total"]}
+        if (epoch + 1) % val_every == 0 or epoch + 1 == epochs:
+            model.eval()
+            with torch.no_grad():
+                metrics |= spec.evaluate(model, device)
         console.print(f"{spec.name} epoch {epoch + 1}/{epochs}: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
         if log_metrics:
             log_metrics({f"{spec.name}/{k}": v for k, v in metrics.items()}, epoch + 1)

@@ -157,4 +157,5 @@ def pretrain_segmenter(params: SegmenterParams, data_root: str | Path, seed: int
 
 def _fit(spec: FitSpec, params: PretrainParams, device: torch.device | None, log_metrics: LogMetrics | None) -> dict[str, float]:
     return fit(spec, epochs=params.epochs, lr=params.lr, weight_decay=params.weight_decay,
-               max_grad_norm=params.max_grad_norm, amp=params.amp, device=device, log_metrics=log_metrics)
+               max_grad_norm=params.max_grad_norm, amp=params.amp, device=device, log_metrics=log_metrics,
+               val_every=params.val_every)
