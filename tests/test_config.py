@@ -67,6 +67,13 @@ def test_detector_init_from_needs_an_earlier_trained_modality(init_from: dict[st
         make_params({"detector": detector})
 
 
+@pytest.mark.parametrize("train_mix", [{"visible": ["visible", "blend"]}, {"blend": []}])
+def test_detector_train_mix_needs_a_trained_modality_and_a_kind(train_mix: dict[str, list[str]]) -> None:
+    detector = {"modalities": ["infrared", "blend"], "fusion_detector": "blend", "train_mix": train_mix}
+    with pytest.raises(ParamsError, match="detector.train_mix"):
+        make_params({"detector": detector})
+
+
 def test_real_source_needs_root() -> None:
     with pytest.raises(ParamsError, match="data.root is required"):
         make_params({"data": {"source": "msrs", "root": None}})

@@ -39,7 +39,7 @@ TINY = [
     "pseudolabel.quality_max_images=2",
     "detector.epochs=1", "detector.batch_size=2", "detector.rpn_batch_size_per_image=16",
     "detector.box_batch_size_per_image=16", "detector.modalities=[infrared]", "detector.fusion_detector=infrared",
-    "~detector.init_from.blend",
+    "~detector.init_from.blend", "~detector.train_mix.blend",
     "segmenter.epochs=1", "segmenter.batch_size=2", "segmenter.train_modalities=[infrared]",
     "train.model=tsjnet_tiny", "train.epochs=2", "train.task_warmup_epochs=1", "train.crop=[32,32]",
     "train.batch_size=4", "train.init_from=null", "train.n_log_images=1",

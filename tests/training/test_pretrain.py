@@ -38,7 +38,7 @@ def _mkdir(path: Path) -> Path:
 
 def test_detector_pretraining_trains_saves_and_resumes(msrs_root: Path, tmp_path: Path) -> None:
     params = TINY_DETECTOR.model_copy(update={
-        "modalities": ("infrared",), "fusion_detector": "infrared", "init_from": {}, "epochs": 1, "batch_size": 2,
+        "modalities": ("infrared",), "fusion_detector": "infrared", "init_from": {}, "train_mix": {}, "epochs": 1, "batch_size": 2,
         "checkpoint_dir": str(tmp_path / "det"), "metrics": str(tmp_path / "det.json")})
     logged: list[tuple[dict, int]] = []
     results = pretrain_detectors(params, msrs_root, seed=0, log_metrics=lambda m, step: logged.append((m, step)))
@@ -85,6 +85,23 @@ def test_blend_detector_is_fine_tuned_from_the_infrared_one(msrs_root: Path, tmp
     assert initial_detector(params, "infrared", (64, 64))[1] is None
 
 
+def test_only_the_detector_whose_image_mix_changed_is_retrained(msrs_root: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    params = TINY_DETECTOR.model_copy(update={
+        "modalities": ("infrared", "blend"), "fusion_detector": "blend", "init_from": {"blend": "infrared"},
+        "train_mix": {"blend": ("infrared", "blend")}, "epochs": 1, "batch_size": 2,
+        "checkpoint_dir": str(tmp_path / "det"), "metrics": str(tmp_path / "det.json")})
+    pretrain_detectors(params, msrs_root, seed=0)
+    assert load_checkpoint(tmp_path / "det" / "blend.pt")["train_mix"] == ["infrared", "blend"]
+    assert load_checkpoint(tmp_path / "det" / "infrared.pt")["train_mix"] is None
+    capsys.readouterr()
+
+    pretrain_detectors(params.model_copy(update={"train_mix": {}}), msrs_root, seed=0)
+    log = capsys.readouterr().err
+    assert "detector_infrared: resuming" in log and "detector_blend: resuming" not in log
+    assert load_checkpoint(tmp_path / "det" / "blend.pt")["train_mix"] is None
+
+
 def test_segmenter_pretraining_writes_checkpoint_and_resumes(msrs_root: Path, tmp_path: Path) -> None:
     params = section("segmenter", epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"),
                      metrics=str(tmp_path / "seg.json"), train_modalities=["infrared", "visible"])
@@ -118,7 +135,7 @@ def test_changed_data_restarts_training_instead_of_resuming(msrs_root: Path, tmp
     root = Path(shutil.copytree(msrs_root, tmp_path / "data"))
     if task == "detector":
         params = TINY_DETECTOR.model_copy(update={
-            "modalities": ("infrared",), "fusion_detector": "infrared", "init_from": {}, "epochs": 1, "batch_size": 2,
+            "modalities": ("infrared",), "fusion_detector": "infrared", "init_from": {}, "train_mix": {}, "epochs": 1, "batch_size": 2,
             "checkpoint_dir": str(tmp_path / "det"), "metrics": str(tmp_path / "m.json")})
         train = pretrain_detectors
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.training.fusion_env import stage_command, stage_env, train_section, write_env, write_params
 from tsjnet.registry.checkpoint import read_checkpoint
 from tsjnet.checkpoints import load_checkpoint
+from tsjnet.training.joint import SECONDS_KEY
 
 EPOCHS = 4
 STARTUP_LIMIT_S = 300
@@ -36,7 +37,8 @@ def test_killed_training_resumes_from_its_last_checkpoint(tmp_path: Path) -> Non
     checkpoint = Path(train["checkpoint"])
 
     _run_until_first_checkpoint(command, tmp_path, checkpoint)
-    killed_after = load_checkpoint(checkpoint, required=("model", "epoch"))["epoch"]
+    killed = load_checkpoint(checkpoint, required=("model", "epoch"))
+    killed_after, seconds_before_kill = killed["epoch"], killed[SECONDS_KEY]
     assert 1 <= killed_after < EPOCHS and not Path(train["out"]).exists()
 
     result = subprocess.run(command, cwd=tmp_path, env=stage_env(), capture_output=True, text=True, timeout=600)
@@ -45,6 +47,10 @@ def test_killed_training_resumes_from_its_last_checkpoint(tmp_path: Path) -> Non
     assert f"resuming from {checkpoint} after epoch {killed_after}" in output
     ran = [epoch for epoch in range(1, EPOCHS + 1) if f"tsjnet_joint epoch {epoch}/{EPOCHS}:" in output]
     assert ran == list(range(killed_after + 1, EPOCHS + 1))  # finished epochs are not trained again
-    assert load_checkpoint(checkpoint, required=("model", "epoch"))["epoch"] == EPOCHS
+    finished = load_checkpoint(checkpoint, required=("model", "epoch"))
+    assert finished["epoch"] == EPOCHS
     assert read_checkpoint(train["out"])["meta"]["metrics"]["epochs"] == EPOCHS
-    assert json.loads(Path(train["metrics"]).read_text())["epochs"] == EPOCHS
+    metrics = json.loads(Path(train["metrics"]).read_text())
+    assert metrics["epochs"] == EPOCHS
+    # The epochs trained before the kill count: train_seconds is the whole training's time, not the resume's.
+    assert 0 < seconds_before_kill < finished[SECONDS_KEY] <= metrics["train_seconds"] + 0.05

@@ -4,6 +4,7 @@ from torch.utils.data import DataLoader
 
 from tests.tasks.samples import OBJECTS, MemoryPairs, make_sample
 from tsjnet.data.types import IGNORE_INDEX
+from tsjnet.tasks.inputs import sample_image
 from tsjnet.training.task_data import TaskImages, collate_detection
 
 
@@ -41,6 +42,24 @@ def test_blend_items_are_fresh_in_training_and_fixed_in_evaluation() -> None:
     training = TaskImages(pairs, ("blend",), "detection", train=True)
     torch.manual_seed(0)
     assert len({training[0][0].sum().item() for _ in range(12)}) > 1  # a new rule / weight each time
+
+
+def test_a_mixed_detector_draws_each_training_image_with_its_own_boxes() -> None:
+    pairs = MemoryPairs([make_sample("a")])
+    sample = pairs.load(pairs.records[0])
+    kinds = {"infrared": (sample_image(sample, "infrared"), [1, 3]), "visible": (sample_image(sample, "visible"), [3])}
+    mixed = TaskImages(pairs, ("blend",), "detection", train=True, mix=("infrared", "visible"))
+    assert len(mixed) == 1  # steps per epoch are those of one kind
+    torch.manual_seed(0)
+    drawn = []
+    for _ in range(20):
+        image, target = mixed[0]
+        kind = next(kind for kind, (expected, _) in kinds.items() if torch.equal(image, expected))
+        assert target["labels"].tolist() == kinds[kind][1]
+        drawn.append(kind)
+    assert set(drawn) == set(kinds)
+    with pytest.raises(ValueError, match="for training"):
+        TaskImages(pairs, ("blend",), "detection", mix=("infrared",))
 
 
 def test_segmentation_crops_cut_image_and_mask_together_and_pad_with_ignore() -> None:

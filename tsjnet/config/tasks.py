@@ -49,6 +49,12 @@ class DetectorParams(PretrainParams):
     # modality -> an earlier modality whose trained detector it starts from (fine-tuning instead of from scratch):
     # blends hold the IR objects plus the VIS-only ones, so the IR detector is a far better start than noise.
     init_from: dict[TrainModality, TrainModality]
+    # modality -> the kinds of image that detector trains on, one drawn per training image (each with its own
+    # boxes), so steps per epoch stay those of one kind: the fused images' judge also keeps seeing IR, and so
+    # judges fused images without losing the IR objects it would otherwise forget. Unlisted: its own images only.
+    train_mix: dict[TrainModality, tuple[TrainModality, ...]]
+
+    ADDED_SINCE: ClassVar[dict[str, Any]] = PretrainParams.ADDED_SINCE | {"train_mix": {}}
     # Faster R-CNN resizes every image so its short side is min_size (default 800 px): null keeps the
     # data's own size (read from the first training image) so nothing is upscaled.
     min_size: int | None = Field(ge=32)
@@ -74,6 +80,10 @@ class DetectorParams(PretrainParams):
             if target not in order or source not in order or order.index(source) >= order.index(target):
                 raise ValueError(f"detector.init_from {target}: {source}: both must be in detector.modalities "
                                  f"{order}, with {source!r} listed before {target!r} (it is trained first)")
+        for target, kinds in self.train_mix.items():
+            if target not in self.modalities or not kinds:
+                raise ValueError(f"detector.train_mix {target}: {list(kinds)}: {target!r} must be in detector.modalities "
+                                 f"{list(self.modalities)} and have at least one kind of image")
         return self
 
 

@@ -53,7 +53,7 @@ class FusionTrainParams(Section):
     det_terms: tuple[DetTerm, ...]
     include_objectness: bool  # add the RPN objectness loss to L_Det
     fusion_detector: TrainModality | None  # detector judging fused images; null = detector.fusion_detector
-    seg_render: Literal["colour", "gray"]  # fused image for the segmenter: VIS chroma or gray RGB
+    seg_render: Literal["colour", "gray"]  # fused image for the task losses (L_Seg, L_Det): VIS chroma or gray RGB
     strategy: Strategy
     # Epochs of L_fusion alone before the task losses join (counted in `epochs`); 0 = joint from the start (paper).
     task_warmup_epochs: int = Field(ge=0)

@@ -1,8 +1,9 @@
 """Which detector judges each method's fused images (params `evaluate.judges`), and the per-method judges.
 
-`shared`: every method goes through `detector.fusion_detector` (on the CPU profile the ``blend`` detector, trained
-on classical blends of the pairs). It has seen none of the methods' images, so a method whose images look least
-like a blend is judged by a detector that never learnt their look.
+`shared`: every method goes through `detector.fusion_detector` (the ``blend`` detector, fine-tuned from the IR
+detector on classical blends of the pairs and IR images, `detector.train_mix`). It has seen none of the methods'
+images, so a method whose images look least like a blend or an IR image is judged by a detector that never learnt
+their look.
 
 `per_method` removes that bias the way SeAFusion's task-driven evaluation does: each method gets its own detector,
 a copy of the fusion detector fine-tuned on that method's fusions of the train split with the detection truth the

@@ -8,7 +8,8 @@ A third training modality, ``blend``, stands in for fused images while no fusion
 luminance of IR and VIS combined by a classical rule drawn per image (a weighted average or the per-pixel
 maximum), coloured with the VIS chroma exactly as fused images are (`tsjnet.colour.fuse_colour`), and labelled
 with the fusion boxes (every object visible in either source). Task networks that have seen blends judge a
-fused image by what it shows, instead of by how much it looks like one of the two sensors they were trained on.
+fused image by what it shows, instead of by how much it looks like one of the two sensors they were trained on
+(the detector of fused images also keeps seeing IR images: params detector.train_mix).
 """
 
 from __future__ import annotations

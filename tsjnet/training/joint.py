@@ -60,6 +60,8 @@ RUN_ONLY = RESUME_IGNORED | {"out", "log_images_every", "n_log_images", "ablatio
 #: Params that only matter once the task losses are on: a run without them may start from a joint run's warm-up.
 TASK_ONLY = frozenset({"w_det", "w_seg", "strategy", "det_terms", "include_objectness", "fusion_detector",
                        "seg_render", "rounds", "dynamic"})
+#: Checkpoint key of the wall time spent on the epochs it holds (a resumed run's train_seconds adds to it).
+SECONDS_KEY = "train_seconds"
 #: The training state a warm-up determines (what `warm_start` takes from another run).
 WARMUP_STATE = ("model", "optimizer", "scheduler", "scaler")
 
@@ -144,7 +146,7 @@ def batch_terms(trainer: Trainer, batch: dict[str, Any], weights: dict[str, floa
         fused, fusion_terms, recon = trainer.step_fn(ir, luminance(vi_rgb))
         terms = {k: v for k, v in fusion_terms.items() if k != "total"} | {"fusion": fusion_terms["total"]}
         if weights["det"] > 0:
-            det = trainer.judges.detection(fused, recon, batch["boxes"])
+            det = trainer.judges.detection(fused, recon, batch["boxes"], vi_rgb)
             terms |= det | {"det": torch.stack(list(det.values())).sum()}
         if weights["seg"] > 0:
             terms["seg"] = trainer.judges.segmentation(fused, vi_rgb, batch["mask"].to(device))
@@ -349,9 +351,16 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     state = restore(Path(params.checkpoint), job.name, config, extra, trainer.stateful(), ignored=RUN_ONLY)
     state = state or warm_start(trainer, config, extra)
     start, metrics = (int(state["epoch"]), dict(state["metrics"])) if state else (0, {})
+    # Wall time of every epoch this model has trained, across resumes (a warm-up another stage trained included).
+    earlier_seconds = float(state.get(SECONDS_KEY, 0.0)) if state else 0.0
+
+    def checkpoint_state(epoch: int) -> dict[str, Any]:
+        seconds = earlier_seconds + time.perf_counter() - started
+        return {**training_state(trainer.stateful(), epoch, config, metrics, extra), SECONDS_KEY: seconds}
+
     warmup = params.task_warmup_epochs
     if start == warmup == 0:
-        save_warmup(trainer, training_state(trainer.stateful(), 0, config, metrics, extra))
+        save_warmup(trainer, checkpoint_state(0))
     for epoch in range(start, params.epochs):
         if epoch == warmup > 0:
             restart_plateau(trainer.scheduler)
@@ -371,7 +380,7 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
                 log.metrics(metrics, epoch + 1)
                 if params.log_images_every and (epoch + 1) % params.log_images_every == 0:
                     log.images(sample_grid(trainer, val_loader, params.n_log_images), epoch + 1)
-            state = training_state(trainer.stateful(), epoch + 1, config, metrics, extra)
+            state = checkpoint_state(epoch + 1)
             save_checkpoint(params.checkpoint, state)
             if epoch + 1 == warmup:
                 save_warmup(trainer, state)
@@ -384,7 +393,7 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     if not world.main:
         return metrics
     final = {**{k: v for k, v in metrics.items() if k.startswith("val/")}, **(task_scores(trainer) if job.task_nets else {}),
-             "epochs": params.epochs, "train_seconds": round(time.perf_counter() - started, 1)}
+             "epochs": params.epochs, "train_seconds": round(earlier_seconds + time.perf_counter() - started, 1)}
     if log:
         log.metrics({k: v for k, v in final.items() if k.startswith("val_")}, params.epochs)
     save_fusion_model(params.out, trainer.model, params.model, job.model_kwargs,

@@ -28,7 +28,7 @@ from tsjnet.checkpoints import load_checkpoint, save_checkpoint
 LogMetrics = Callable[[dict[str, float], int], None]
 # Keys that may change between runs without invalidating a checkpoint.
 RESUME_IGNORED = frozenset({"epochs", "metrics", "checkpoint", "checkpoint_dir", "num_workers", "modalities", "fusion_detector",
-                            "init_from", "val_every"})  # a detector's own start point is in its FitSpec.extra
+                            "init_from", "val_every", "train_mix"})  # a detector's own start point and mix are in its FitSpec.extra
 console = Console(stderr=True)
 
 

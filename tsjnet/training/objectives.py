@@ -8,8 +8,11 @@
   the reconstructions: on the raw sources they would be constants without any gradient for the fusion
   network, whereas on the reconstructions they make the shared encoder/decoder keep what the detectors need.
   SeAFusion has no reconstructions, so only its fused term exists.
-- L_Seg is the cross-entropy of the FROZEN segmenter on the fused image, rendered in colour with the VIS
-  chroma (`tsjnet.colour.fuse_colour`, as evaluation and serving show it) or as gray RGB.
+- L_Seg is the cross-entropy of the FROZEN segmenter on the fused image.
+- Every judge sees its image as it was trained and as evaluation shows it: the fused image and the VIS
+  reconstruction rendered in colour with the VIS chroma (`tsjnet.colour.fuse_colour`, as evaluation and
+  serving show fused images; `seg_render: gray` renders the fused image as gray RGB instead, for both task
+  losses), the IR reconstruction as gray RGB like the IR images.
 """
 
 from __future__ import annotations
@@ -79,10 +82,12 @@ class TaskJudges:
     include_objectness: bool
     seg_render: str  # "colour" | "gray"
 
-    def detection(self, fused: torch.Tensor, recon: dict[str, torch.Tensor],
-                  boxes: dict[str, list[torch.Tensor]]) -> dict[str, torch.Tensor]:
-        """One L_Det term per judged image: ``det_<modality>`` (reconstructions) and ``det_fusion``."""
-        images = {**recon, "fusion": fused}
+    def detection(self, fused: torch.Tensor, recon: dict[str, torch.Tensor], boxes: dict[str, list[torch.Tensor]],
+                  vi_rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One L_Det term per judged image: ``det_<modality>`` (reconstructions) and ``det_fusion``, each image
+        rendered as its detector saw such images in pretraining (gray IR, colour VIS and fused)."""
+        colour = {"visible": lambda y: fuse_colour(y.float(), vi_rgb), "fusion": lambda y: self.render(y.float(), vi_rgb)}
+        images = {modality: colour.get(modality, as_rgb)(image) for modality, image in {**recon, "fusion": fused}.items()}
         size = tuple(fused.shape[-2:])
         terms = {}
         for modality, image in images.items():

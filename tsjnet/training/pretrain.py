@@ -1,9 +1,10 @@
 """Pretraining of the task networks on the ingested data (MSRS layout, splits train and val).
 
 - Detectors: one Faster R-CNN per modality in `detector.modalities`, each trained on that modality's
-  images and boxes (IR boxes for IR, VIS boxes for VIS, fusion boxes for blends), from scratch or, per
-  `detector.init_from`, fine-tuned from a detector trained before it; fused images are later judged by
-  `detector.fusion_detector`. Validation: mAP@0.5 on the val split of the same modality.
+  images and boxes (IR boxes for IR, VIS boxes for VIS, fusion boxes for blends), or on a per-image draw of
+  the kinds in `detector.train_mix`, from scratch or, per `detector.init_from`, fine-tuned from a detector
+  trained before it; fused images are later judged by `detector.fusion_detector`. Validation: mAP@0.5 on
+  the val split of the same modality.
 - Segmenter: ONE DeepLabV3+ trained on a mix of the `segmenter.train_modalities` images (IR as gray
   RGB and VIS), because task-driven evaluation feeds it IR, VIS and fused images alike, and a fused
   image resembles both. Validation: mIoU per modality and their mean.
@@ -36,8 +37,9 @@ TRAIN_SPLIT, VAL_SPLIT = "train", "val"
 
 
 def _loader(pairs: PairDataset, modalities: tuple[str, ...], task: Task, params: PretrainParams,
-            train: bool, generator: torch.Generator | None = None, crop: tuple[int, int] | None = None) -> DataLoader:
-    dataset = TaskImages(pairs, modalities, task, train=train, hflip=train and params.hflip, crop=crop)
+            train: bool, generator: torch.Generator | None = None, crop: tuple[int, int] | None = None,
+            mix: tuple[str, ...] = ()) -> DataLoader:
+    dataset = TaskImages(pairs, modalities, task, train=train, hflip=train and params.hflip, crop=crop, mix=mix)
     loader = DataLoader(
         dataset, batch_size=params.batch_size, shuffle=train, generator=generator, num_workers=params.num_workers,
         collate_fn=collate_detection if task == "detection" else None,
@@ -101,15 +103,18 @@ def pretrain_detectors(params: DetectorParams, data_root: str | Path, seed: int 
         generator = seed_everything(seed)
         val_loader = _loader(val, (modality,), "detection", params, train=False)
         model, start = initial_detector(params, modality, image_size)
+        mix = params.train_mix.get(modality, ())
         spec = FitSpec(
             name=f"detector_{modality}",
             model=model,
-            loader=_loader(train, (modality,), "detection", params, train=True, generator=generator),
+            loader=_loader(train, (modality,), "detection", params, train=True, generator=generator, mix=mix),
             loss_fn=detection_loss,
             evaluate=lambda model, device, loader=val_loader: evaluate_detector(model, loader, device),
             checkpoint=detector_checkpoint(params, modality),
             config=params.model_dump(),
-            extra={"image_size": image_size, "modality": modality, "init_from": start, "data": data},
+            # None for one kind of image, as in checkpoints written before train_mix existed: those still resume.
+            extra={"image_size": image_size, "modality": modality, "init_from": start, "data": data,
+                   "train_mix": list(mix) or None},
         )
         results[modality] = _fit(spec, params, device, log_metrics)
     DetectorMetrics(results).write(params.metrics)

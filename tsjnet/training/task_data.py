@@ -43,13 +43,17 @@ class TaskImages(Dataset):
     """(image (3, H, W), target) items: a torchvision detection target, or an int64 (H, W) mask."""
 
     def __init__(self, pairs: PairDataset, modalities: Sequence[str], task: Task, train: bool = False,
-                 hflip: bool = False, crop: tuple[int, int] | None = None) -> None:
+                 hflip: bool = False, crop: tuple[int, int] | None = None, mix: Sequence[str] = ()) -> None:
+        """`mix` (training only): each item's image kind is drawn from these instead (params detector.train_mix)."""
         if not modalities:
             raise ValueError("at least one training modality is needed")
+        if mix and not train:
+            raise ValueError("a mix of image kinds is for training: evaluation scores one kind at a time")
         self.pairs = pairs
         self.task = task
         self.items = [(record, modality) for record in pairs.records for modality in modalities]
         self.train = train
+        self.mix = tuple(mix)
         self.flip = v2.RandomHorizontalFlip(p=0.5) if hflip else v2.Identity()
         if crop is not None and task != "segmentation":
             raise ValueError("random crops are for segmentation: a crop would cut detection boxes")
@@ -62,6 +66,8 @@ class TaskImages(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
         record, modality = self.items[index]
+        if self.mix:  # drawn from torch's global generator, which seed_everything seeds
+            modality = self.mix[int(torch.randint(len(self.mix), ()))]
         sample = self.pairs.load(record)
         # Training draws a fresh blend each time; evaluation sees the same blend of an item every time.
         generator = None if self.train else torch.Generator().manual_seed(index)
