@@ -74,6 +74,12 @@ def test_detector_train_mix_needs_a_trained_modality_and_a_kind(train_mix: dict[
         make_params({"detector": detector})
 
 
+@pytest.mark.parametrize("section", ["train", "train_baseline"])
+def test_anneal_epochs_cannot_exceed_epochs(section: str) -> None:
+    with pytest.raises(ParamsError, match=rf"(?s){section}.*anneal_epochs \(3\) exceeds epochs \(2\)"):
+        make_params({section: {"epochs": 2, "task_warmup_epochs": 1, "anneal_epochs": 3}})
+
+
 def test_real_source_needs_root() -> None:
     with pytest.raises(ParamsError, match="data.root is required"):
         make_params({"data": {"source": "msrs", "root": None}})

@@ -91,7 +91,8 @@ def test_report_names_the_per_method_protocol(tiny: TinySetup, judged: tuple[Eva
     text = Path(params.report).read_text()
     start = detector_checkpoint(tiny.detector, tiny.detector.fusion_detector)
     assert (f"each method's fused images go through their own judge (evaluate.judges.mode: per_method, SeAFusion's "
-            f"task-driven protocol): a copy of the `blend` detector ({start})") in text
+            f"task-driven protocol): a copy of the `blend` detector ({start}, trained on `infrared` and `blend` "
+            "images: detector.train_mix)") in text
     assert "(training pairs: 2, epochs: 1, lr: 0.0005, seed: 0)" in text
     assert "fused: tsjnet: judge_tsjnet" in text
 

@@ -87,6 +87,25 @@ def test_plateau_schedule_divides_lr_by_ten_after_three_stalls(trainer: Trainer)
     assert lrs[4] == pytest.approx(1e-4)
 
 
+def test_the_last_anneal_epochs_run_at_the_plateau_factors_lr(env: Path, tmp_path: Path) -> None:
+    params = section("train", **train_section(tmp_path, epochs=3, anneal_epochs=2, w_det=0.0, w_seg=0.0))
+    log = RecordingLog()
+    train_fusion(make_job(env, params), CPU, log)
+    assert [values["lr"] for values, _ in log.logged if "lr" in values] == pytest.approx([1e-3, 1e-4, 1e-4])
+    assert load_checkpoint(params.checkpoint)["anneal_from"] == 1
+
+
+def test_an_annealed_checkpoint_is_not_extended_but_one_without_anneal_is(env: Path, tmp_path: Path) -> None:
+    """`epochs` may grow on resume; with a final low-lr phase that phase would then start too early."""
+    for anneal_epochs, resumed_steps in ((1, {1, 2, 3}), (0, {3})):
+        folder = tmp_path / str(anneal_epochs)
+        short = section("train", **train_section(folder, epochs=2, anneal_epochs=anneal_epochs, w_det=0.0, w_seg=0.0))
+        train_fusion(make_job(env, short), CPU)
+        log = RecordingLog()
+        train_fusion(make_job(env, short.model_copy(update={"epochs": 3})), CPU, log)
+        assert {step for values, step in log.logged if "lr" in values} == resumed_steps
+
+
 def test_joint_training_writes_model_metrics_and_logs(env: Path, tmp_path: Path) -> None:
     job = make_job(env, section("train", **train_section(tmp_path)))
     log = RecordingLog()
@@ -130,6 +149,17 @@ def test_fusion_only_ablation_branches_off_the_joint_runs_warmup(env: Path, tmp_
     train_fusion(make_job(env, alone), CPU)
     warmed, trained = load_checkpoint(snapshot)["model"], load_checkpoint(alone.checkpoint)["model"]
     assert all(torch.equal(warmed[key], trained[key]) for key in trained)
+
+
+@pytest.mark.parametrize(("anneal_epochs", "shared"), [(1, True), (2, False)])
+def test_a_warmup_is_shared_unless_the_low_lr_phase_starts_inside_it(env: Path, tmp_path: Path, anneal_epochs: int,
+                                                                    shared: bool) -> None:
+    annealed = section("train", **train_section(tmp_path, epochs=2, task_warmup_epochs=1, w_det=0.0, w_seg=2.0,
+                                                anneal_epochs=anneal_epochs))
+    train_fusion(make_job(env, annealed), CPU)
+    log = RecordingLog()
+    train_fusion(make_job(env, annealed.fusion_only().model_copy(update={"anneal_epochs": 0})), CPU, log)
+    assert {step for values, step in log.logged if "lr" in values} == ({2} if shared else {1, 2})
 
 
 @pytest.mark.parametrize("strategy", ["joint", "seafusion_rounds"])

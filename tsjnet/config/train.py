@@ -44,6 +44,9 @@ class FusionTrainParams(Section):
     max_grad_norm: float = Field(gt=0)
     plateau_stalls: int = Field(ge=1)  # lr *= plateau_factor once val loss has not improved this many epochs
     plateau_factor: float = Field(gt=0, lt=1)
+    # The last `anneal_epochs` epochs run at lr * plateau_factor at most: a short run ends before its val loss has
+    # stalled plateau_stalls times, so it would otherwise stop on a snapshot of the full learning rate.
+    anneal_epochs: int = Field(ge=0)
     amp: bool  # mixed precision, used only where the device supports it (CUDA)
     # L_all = L_fusion + w_det L_Det + w_seg L_Seg. Measured on SynthScenes: weights of 10 from the first epoch let
     # the frozen task nets dominate and wash the fused image out (val SSIM 0.05); `task_warmup_epochs` lets the
@@ -73,6 +76,13 @@ class FusionTrainParams(Section):
     init_from: str | None
     # With init_from: keep the BatchNorm running statistics of the start model (affine weights still train).
     freeze_norm: bool
+
+    @model_validator(mode="after")
+    def _anneal_within_epochs(self) -> "FusionTrainParams":
+        if self.anneal_epochs > self.epochs:
+            raise ValueError(f"anneal_epochs ({self.anneal_epochs}) exceeds epochs ({self.epochs}); lower it "
+                             "(0 = no final low-lr phase)")
+        return self
 
     @model_validator(mode="after")
     def _task_losses_get_epochs(self) -> "FusionTrainParams":

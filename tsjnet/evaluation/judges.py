@@ -152,7 +152,9 @@ def _train_judge(setup: JudgeSetup, method: Method, start: nn.Module, device: to
 def protocol(setup: JudgeSetup) -> str:
     """How fused images were judged, as one clause of the report's task section."""
     detector = setup.detector
-    start = f"the `{detector.fusion_detector}` detector ({detector_checkpoint(detector, detector.fusion_detector)})"
+    name = detector.fusion_detector
+    seen = " and ".join(f"`{kind}`" for kind in detector.train_mix.get(name, (name,)))
+    start = f"the `{name}` detector ({detector_checkpoint(detector, name)}, trained on {seen} images: detector.train_mix)"
     if setup.pairs is None:
         return (f"every method's fused images go through one shared detector, {start} (params "
                 "detector.fusion_detector; evaluate.judges.mode: shared), which has seen none of the methods' fused "

@@ -56,12 +56,15 @@ from tsjnet.training.strategies import LossWeighting, make_weighting
 
 #: Params that may change between runs without invalidating a checkpoint (outputs and logging only).
 RUN_ONLY = RESUME_IGNORED | {"out", "log_images_every", "n_log_images", "ablation_checkpoint", "ablation_out",
-                             "ablation_metrics", "warmup_checkpoint"}
+                             "ablation_metrics", "warmup_checkpoint", "anneal_epochs"}  # its effect: ANNEAL_KEY
 #: Params that only matter once the task losses are on: a run without them may start from a joint run's warm-up.
 TASK_ONLY = frozenset({"w_det", "w_seg", "strategy", "det_terms", "include_objectness", "fusion_detector",
                        "seg_render", "rounds", "dynamic"})
 #: Checkpoint key of the wall time spent on the epochs it holds (a resumed run's train_seconds adds to it).
 SECONDS_KEY = "train_seconds"
+#: Checkpoint key of the epoch the final low-lr phase starts at (None: none), pinned because `epochs` is not:
+#: a run extended to more epochs anneals later, so it must not resume a checkpoint annealed earlier.
+ANNEAL_KEY = "anneal_from"
 #: The training state a warm-up determines (what `warm_start` takes from another run).
 WARMUP_STATE = ("model", "optimizer", "scheduler", "scaler")
 
@@ -268,7 +271,16 @@ def warm_start(trainer: Trainer, config: dict[str, Any], extra: dict[str, Any]) 
     # Only what the warm-up changes: the rounds strategy's segmenter (absent from a fusion-only run's file) and
     # the weighting history first change after it.
     warmed = {key: obj for key, obj in trainer.stateful().items() if key in WARMUP_STATE}
-    return restore(Path(path), trainer.job.name, config, extra, warmed, ignored=RUN_ONLY | TASK_ONLY)
+    return restore(Path(path), trainer.job.name, config, warmup_view(trainer.job.params, extra), warmed,
+                   ignored=RUN_ONLY | TASK_ONLY)
+
+
+def warmup_view(params: FusionTrainParams, state: dict[str, Any]) -> dict[str, Any]:
+    """`state` as the warm-up sees it: a final low-lr phase that starts after the warm-up is not part of it, so
+    runs that anneal at different epochs (or not at all) still share their warm-up."""
+    anneal_from = state[ANNEAL_KEY]
+    inside = anneal_from is not None and anneal_from < params.task_warmup_epochs
+    return {**state, ANNEAL_KEY: anneal_from if inside else None}
 
 
 def restart_plateau(scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau) -> None:
@@ -328,10 +340,16 @@ def build_trainer(job: FusionJob, world: World, task_nets: bool = True) -> Train
                    torch.amp.GradScaler(world.device.type, enabled=use_amp), make_weighting(params), use_amp)
 
 
+def anneal(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Start the final low-lr phase: every group's lr becomes `lr` unless the plateau schedule went lower."""
+    for group in optimizer.param_groups:
+        group["lr"] = min(group["lr"], lr)
+
+
 def save_warmup(trainer: Trainer, state: dict[str, Any]) -> None:
     """Rank 0 shares the state at the end of the warm-up (the start, without one) for other runs' `warm_start`."""
     if trainer.job.params.warmup_checkpoint is not None and trainer.world.main:
-        save_checkpoint(trainer.job.params.warmup_checkpoint, state)
+        save_checkpoint(trainer.job.params.warmup_checkpoint, warmup_view(trainer.job.params, state))
 
 
 def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> dict[str, float]:
@@ -346,8 +364,9 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     train_loader = make_loader(train_pairs, train=True, with_boxes=params.w_det > 0, **common)
     val_loader = make_loader(val_pairs, train=False, with_boxes=params.w_det > 0, **common)
     config = params.model_dump()
+    anneal_from = params.epochs - params.anneal_epochs if params.anneal_epochs else None
     extra = {"model_name": params.model, "model_kwargs": job.model_kwargs, "loss": job.loss.model_dump(),
-             "seed": job.seed, "inputs": input_digest(job)}
+             "seed": job.seed, "inputs": input_digest(job), ANNEAL_KEY: anneal_from}
     state = restore(Path(params.checkpoint), job.name, config, extra, trainer.stateful(), ignored=RUN_ONLY)
     state = state or warm_start(trainer, config, extra)
     start, metrics = (int(state["epoch"]), dict(state["metrics"])) if state else (0, {})
@@ -364,6 +383,8 @@ def train_fusion(job: FusionJob, world: World, log: EpochLog | None = None) -> d
     for epoch in range(start, params.epochs):
         if epoch == warmup > 0:
             restart_plateau(trainer.scheduler)
+        if epoch == anneal_from:
+            anneal(trainer.optimizer, params.lr * params.plateau_factor)
         weights = trainer.weighting.weights(epoch)
         train_terms = fusion_epoch(trainer, train_loader, epoch, weights)
         trainer.weighting.update(epoch, train_terms)
