@@ -41,7 +41,8 @@ def segmenter_params(root: Path) -> SegmenterParams:
 def run_section(root: Path, stem: str, **overrides: Any) -> dict[str, Any]:
     """Settings small enough for a test (tiny network, 64 x 64 crops, batches of 2, one lr throughout), outputs
     under `root`."""
-    section = {"model": "tsjnet_tiny", "epochs": 1, "anneal_epochs": 0, "batch_size": 2, "crop": [SIZE, SIZE], "n_log_images": 1,
+    section = {"model": "tsjnet_tiny", "epochs": 1, "anneal_epochs": 0, "batch_size": 2, "crop": [SIZE, SIZE],
+               "n_log_images": 1,
                "checkpoint": str(root / "checkpoints" / f"{stem}.pt"), "out": str(root / "models" / f"{stem}.pt"),
                "metrics": str(root / "metrics" / f"{stem}.json")}
     return section | overrides
