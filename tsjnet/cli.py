@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from tsjnet.bench.sections import BenchSection
 from tsjnet.config import ParamsError
 from tsjnet.errors import TsjnetError
 
@@ -126,6 +127,8 @@ def bench(
                                  help="load-test mlflow models serve of register.checkpoint on 127.0.0.1"),
     serving_requests: int = typer.Option(200, "--serving-requests", min=1, help="requests in the serving load run"),
     serving_clients: int = typer.Option(4, "--serving-clients", min=1, help="concurrent clients in that run"),
+    only: list[BenchSection] = typer.Option([], "--only", help="re-measure just this section of the report in --out "
+                                            "(repeatable); the others stay as they are"),
 ) -> None:
     """Measure fusion latency, attention, a training step, metrics, quality (lite vs SeAFusion), serving, pipeline."""
     from pathlib import Path
@@ -134,9 +137,14 @@ def bench(
     from tsjnet.bench.run import run_benchmarks
     from tsjnet.models.info import parse_size
 
+    sections = [section.value for section in only]
+    if sections:  # each named section on, every other off
+        quality, real_pairs, serving, pipeline = (name in sections for name in
+                                                  ("fusion_quality_ivf_dev", "real_pairs", "serving", "pipeline"))
     results = run_benchmarks(Path(out), repeats, *parse_size(size), natten_cpu, pipeline, params_path,
                              (Path(ivf_dev) / "MSRS", quality_steps) if quality else None, real_pairs=real_pairs,
-                             serving=(serving_requests, serving_clients, Path(ivf_dev) / "MSRS") if serving else None)
+                             serving=(serving_requests, serving_clients, Path(ivf_dev) / "MSRS") if serving else None,
+                             only=sections)
     typer.echo(markdown(results))
 
 

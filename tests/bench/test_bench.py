@@ -1,18 +1,22 @@
 """The benchmark suite runs end to end at a tiny size and writes consistent JSON and Markdown; the released
-SeAFusion gets a latency row exactly when its weights file is there."""
+SeAFusion gets a latency row exactly when its weights file is there; `--only` re-measures one section in place."""
 
 import json
 from pathlib import Path
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
 from tsjnet.bench.edge import TARGET_PAIRS_PER_SECOND, edge_benchmark, edge_pair
 from tsjnet.bench.fusion import fusion_latency
 from tsjnet.bench.report import markdown
-from tsjnet.bench.run import FUSION_METHODS, SEAFUSION_RELEASE, fusion_methods, run_benchmarks
+from tsjnet.bench.run import (FUSION_METHODS, SEAFUSION_RELEASE, fusion_methods, machine, refresh_sections,
+                              run_benchmarks)
 from tsjnet.bench.timing import median_seconds
+from tsjnet.cli import app
 from tsjnet.config.data import PairSource
+from tsjnet.errors import DataError, TsjnetError
 from tsjnet.export.runtime import RUNTIMES
 from tsjnet.models.seafusion_release import ATTRIBUTION, SeAFusionRelease
 
@@ -81,3 +85,40 @@ def test_edge_pair_is_the_first_real_pair_cropped_or_noise(tmp_msrs: Path) -> No
     assert name == "00001D" and ir.shape == (8, 10) and vi.shape == (8, 10, 3)
     assert edge_pair(source, 10_000, 10)[0] == "random"  # larger than the images
     assert edge_pair(PairSource(root=str(tmp_msrs / "absent"), names="x.txt"), 8, 10)[0] == "random"
+
+
+def test_only_remeasures_the_named_section_and_keeps_the_rest(tmp_path: Path) -> None:
+    kept = {"machine": "full run", "matmul_peak": [{"device": "cpu", "gflops": 1.0}], "fusion_latency": [],
+            "neighborhood_attention": [], "train_step": [], "edge": {"pairs": 1}, "real_pairs": {"old": 1}}
+    (tmp_path / "bench.json").write_text(json.dumps(kept))
+    results = run_benchmarks(tmp_path, repeats=1, height=32, width=32, natten_cpu=False, pipeline=False,
+                             params_path=str(ROOT / "params.yaml"), only=["fusion_metrics"])
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written == results and list(written) == [*list(kept)[:5], "fusion_metrics", "edge", "real_pairs"]
+    assert {key: written[key] for key in kept} == kept  # machine line, timings and other sections untouched
+    section = written["fusion_metrics"]
+    assert section["size"] == "32x32" and section["total_seconds"] > 0
+    assert section["measured_on"].startswith(f"{machine()}; ") and "commit " in section["measured_on"]
+    assert (tmp_path / "bench.md").read_text() == markdown(results)
+
+
+def test_only_names_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="bench.json not found"):
+        refresh_sections(tmp_path, ["edge"], {})
+    (tmp_path / "bench.json").write_text(json.dumps({"machine": "m", "matmul_peak": [], "fusion_latency": [],
+                                                     "neighborhood_attention": [], "train_step": []}))
+    with pytest.raises(TsjnetError, match="--only real_pairs: not a section.*choose from fusion_metrics, edge"):
+        refresh_sections(tmp_path, ["real_pairs"], {})
+
+
+def test_cli_only_runs_just_that_section(tmp_path: Path) -> None:
+    report = {"machine": "m", "matmul_peak": [], "fusion_latency": [], "neighborhood_attention": [],
+              "train_step": [], "real_pairs": {"old": 1}, "serving": {"old": 1}}
+    (tmp_path / "bench.json").write_text(json.dumps(report))
+    args = ["bench", "--out", str(tmp_path), "--size", "32x32", "--repeats", "1", "--params", str(ROOT / "params.yaml")]
+    result = CliRunner().invoke(app, [*args, "--only", "fusion_metrics"])
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert set(written) == {*report, "fusion_metrics"} and written["serving"] == {"old": 1}  # quality etc. not run
+    refused = CliRunner().invoke(app, [*args, "--only", "latency"])
+    assert refused.exit_code == 2 and "fusion_metrics" in refused.output
