@@ -139,8 +139,8 @@ def bench(
 
     sections = [section.value for section in only]
     if sections:  # each named section on, every other off
-        quality, real_pairs, serving, pipeline = (name in sections for name in
-                                                  ("fusion_quality_ivf_dev", "real_pairs", "serving", "pipeline"))
+        quality, real_pairs, serving, pipeline = (name in sections for name in (
+            BenchSection.fusion_quality_ivf_dev, BenchSection.real_pairs, BenchSection.serving, BenchSection.pipeline))
     results = run_benchmarks(Path(out), repeats, *parse_size(size), natten_cpu, pipeline, params_path,
                              (Path(ivf_dev) / "MSRS", quality_steps) if quality else None, real_pairs=real_pairs,
                              serving=(serving_requests, serving_clients, Path(ivf_dev) / "MSRS") if serving else None,
