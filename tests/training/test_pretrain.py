@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -7,13 +8,15 @@ import torch
 from PIL import Image
 
 from tests.params import section
-from tests.tasks.samples import TINY_DETECTOR, make_sample
+from tests.tasks.samples import TINY_DETECTOR, MemoryPairs, make_sample
 from tsjnet.data.labels import write_yolo
 from tsjnet.tasks.detector import build_detector, load_detector
 from tsjnet.tasks.segmenter import load_segmenter
 from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.fusion_data import file_digest
-from tsjnet.training.pretrain import initial_detector, pretrain_detectors, pretrain_segmenter
+from tsjnet.data.types import IGNORE_INDEX
+from tsjnet.errors import DataError
+from tsjnet.training.pretrain import class_weights, initial_detector, pretrain_detectors, pretrain_segmenter
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +116,36 @@ def test_segmenter_pretraining_writes_checkpoint_and_resumes(msrs_root: Path, tm
     second = load_checkpoint(tmp_path / "seg.pt")
     assert (first["epoch"], second["epoch"]) == (1, 2)
     assert load_segmenter(tmp_path / "seg.pt")(torch.rand(1, 1, 64, 64)).shape == (1, 9, 64, 64)
+
+
+def _masked_pairs(mask: np.ndarray) -> MemoryPairs:
+    return MemoryPairs([replace(make_sample("a", size=mask.shape[0]), mask=mask)])
+
+
+def test_inverse_sqrt_frequency_weights_favour_rare_classes_and_keep_the_loss_scale() -> None:
+    mask = np.zeros((10, 10), np.uint8)
+    mask[:2], mask[2, :5], mask[-1] = 2, 3, IGNORE_INDEX  # 65 background, 20 person, 5 bike, 10 ignored
+    pairs = _masked_pairs(mask)
+    weight = class_weights(pairs, "inverse_sqrt_frequency")
+    counts = torch.tensor([65.0, 20.0, 5.0])
+    assert torch.allclose(weight[[0, 2, 3]], counts.sum().sqrt() / counts.sqrt() / (counts / counts.sum()).sqrt().sum())
+    assert torch.allclose((weight[[0, 2, 3]] * counts).sum(), counts.sum())  # a labelled pixel weighs 1 on average
+    assert not weight[[1, 4, 5, 6, 7, 8]].any()  # absent classes are never a target
+    assert class_weights(pairs, "uniform") is None
+
+
+def test_masks_without_labelled_pixels_cannot_be_weighted() -> None:
+    with pytest.raises(DataError, match="segmenter.class_weights: uniform"):
+        class_weights(_masked_pairs(np.full((8, 8), IGNORE_INDEX, np.uint8)), "inverse_sqrt_frequency")
+
+
+def test_segmenter_trains_with_class_weights(msrs_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    params = section("segmenter", epochs=1, batch_size=2, checkpoint=str(tmp_path / "seg.pt"), metrics=str(tmp_path / "seg.json"),
+                     class_weights="inverse_sqrt_frequency", train_modalities=["visible"])
+    results = pretrain_segmenter(params, msrs_root, seed=0)
+    assert np.isfinite(results["train_loss"]) and 0 <= results["miou"] <= 1
+    assert "inverse_sqrt_frequency class weights background" in capsys.readouterr().err
+    assert load_checkpoint(tmp_path / "seg.pt")["config"]["class_weights"] == "inverse_sqrt_frequency"
 
 
 def test_changed_settings_restart_training(msrs_root: Path, tmp_path: Path) -> None:

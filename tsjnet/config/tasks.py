@@ -13,6 +13,8 @@ from tsjnet.config.base import Section
 
 #: Images a task network trains on; "blend" = classical fusions of the pair (tsjnet.tasks.inputs.blend_image).
 TrainModality = Literal["infrared", "visible", "blend"]
+#: How the segmenter's cross-entropy weights classes (tsjnet.training.pretrain.class_weights).
+ClassWeighting = Literal["uniform", "inverse_sqrt_frequency"]
 
 
 class PretrainParams(Section):
@@ -95,5 +97,11 @@ class SegmenterParams(PretrainParams):
     batch_size: int = Field(ge=2)  # BatchNorm after ASPP's global pooling needs >= 2 in train mode
     # Random (height, width) training crops, null = whole images: 480x640 real pairs cost ~6x a crop of 256x256.
     crop: tuple[int, int] | None
+    # Cross-entropy class weights from the training masks' pixel counts: "uniform" (plain CE) or
+    # "inverse_sqrt_frequency" (freq^-1/2). Box-derived real masks are ~96% background: with plain CE, two epochs
+    # learn to predict background everywhere (conf/profile/msrs.yaml has the measured comparison).
+    class_weights: ClassWeighting
     checkpoint: str
     metrics: str
+
+    ADDED_SINCE: ClassVar[dict[str, Any]] = PretrainParams.ADDED_SINCE | {"class_weights": "uniform"}

@@ -12,17 +12,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
-from tsjnet.config.tasks import DetectorParams, PretrainParams, SegmenterParams
+from tsjnet.config.tasks import ClassWeighting, DetectorParams, PretrainParams, SegmenterParams
 from tsjnet.data import open_dataset
 from tsjnet.data.paired import PairDataset
-from tsjnet.data.types import IGNORE_INDEX
+from tsjnet.data.types import IGNORE_INDEX, NUM_SEG_CLASSES, SEG_CLASSES
 from tsjnet.errors import DataError
 from tsjnet.metrics.task import DetectionMAP, SegmentationIoU
 from tsjnet.tasks.detector import build_detector, detector_checkpoint, target_rows
@@ -30,7 +32,7 @@ from tsjnet.tasks.segmenter import build_segmenter
 from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.fusion_data import file_digest, record_files
 from tsjnet.reports import DetectorMetrics, FlatMetrics
-from tsjnet.training.loop import FitSpec, LogMetrics, fit, seed_everything
+from tsjnet.training.loop import FitSpec, LogMetrics, console, fit, seed_everything
 from tsjnet.training.task_data import Task, TaskImages, collate_detection
 
 TRAIN_SPLIT, VAL_SPLIT = "train", "val"
@@ -58,9 +60,33 @@ def detection_loss(model: nn.Module, batch: tuple[list, list], device: torch.dev
     return sum(losses.values())
 
 
-def _segmentation_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> torch.Tensor:
+def _segmentation_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device,
+                       weight: torch.Tensor | None = None) -> torch.Tensor:
     images, masks = batch
-    return F.cross_entropy(model(images.to(device)), masks.to(device), ignore_index=IGNORE_INDEX)
+    weight = None if weight is None else weight.to(device)
+    return F.cross_entropy(model(images.to(device)), masks.to(device), weight=weight, ignore_index=IGNORE_INDEX)
+
+
+def class_weights(pairs: PairDataset, rule: ClassWeighting) -> torch.Tensor | None:
+    """Cross-entropy weights per class from the pixel counts of `pairs`' masks (None: plain CE).
+
+    ``inverse_sqrt_frequency``: freq^-1/2, scaled so that a labelled pixel weighs 1 on average (the loss keeps plain
+    CE's scale); 0 for classes no mask holds (never a target). Ignored pixels are not counted.
+    """
+    if rule == "uniform":
+        return None
+    counts = np.zeros(NUM_SEG_CLASSES, np.int64)
+    for record in pairs.records:
+        mask = pairs.load(record).mask
+        counts += np.bincount(mask[mask != IGNORE_INDEX].ravel(), minlength=NUM_SEG_CLASSES)[:NUM_SEG_CLASSES]
+    if not counts.any():
+        raise DataError("the training masks hold no labelled pixel to weight classes by: check the pseudolabel stage "
+                        "output, or set segmenter.class_weights: uniform")
+    freq = counts / counts.sum()
+    present = freq > 0
+    weights = np.zeros(NUM_SEG_CLASSES)
+    weights[present] = freq[present] ** -0.5 / np.sqrt(freq).sum()
+    return torch.tensor(weights, dtype=torch.float32)
 
 
 def evaluate_detector(model: nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
@@ -144,12 +170,16 @@ def pretrain_segmenter(params: SegmenterParams, data_root: str | Path, seed: int
         scores = {f"miou_{m}": evaluate_segmenter(model, loader, device)["miou"] for m, loader in val_loaders.items()}
         return {**scores, "miou": sum(scores.values()) / len(scores)}
 
+    weight = class_weights(train, params.class_weights)
+    if weight is not None:
+        console.print(f"segmenter: {params.class_weights} class weights " + ", ".join(
+            f"{name} {value:.3g}" for name, value in zip(SEG_CLASSES, weight.tolist()) if value))
     spec = FitSpec(
         name="segmenter",
         model=build_segmenter(params),
         loader=_loader(train, params.train_modalities, "segmentation", params, train=True, generator=generator,
                        crop=params.crop),
-        loss_fn=_segmentation_loss,
+        loss_fn=partial(_segmentation_loss, weight=weight),
         evaluate=evaluate,
         checkpoint=Path(params.checkpoint),
         config=params.model_dump(),
