@@ -49,6 +49,15 @@ def test_load_segmenter_round_trip(tmp_path, segmenter: torch.nn.Module) -> None
         assert torch.equal(loaded(images), segmenter(images))
 
 
+def test_a_checkpoint_from_before_class_weights_still_loads(tmp_path, segmenter: torch.nn.Module) -> None:
+    path = tmp_path / "segmenter.pt"
+    config = {key: value for key, value in section("segmenter").model_dump().items() if key != "class_weights"}
+    save_checkpoint(path, {"model": segmenter.state_dict(), "config": config})
+    images = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(load_segmenter(path)(images), segmenter(images))
+
+
 def test_load_segmenter_rejects_foreign_checkpoint(tmp_path) -> None:
     path = tmp_path / "foreign.pt"
     torch.save({"state_dict": {}}, path)
