@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.models.heads import as_if_trained
 from tsjnet.models.dsm import DSMBranch
 from tsjnet.models.info import model_info
 from tsjnet.models.registry import create_model, list_models
@@ -18,10 +19,11 @@ def pair(height: int, width: int, batch: int = 1, seed: int = 0) -> tuple[torch.
     return torch.rand(batch, 1, height, width, generator=generator), torch.rand(batch, 1, height, width, generator=generator)
 
 
-@pytest.fixture(scope="module")
-def tiny() -> TSJNet:
+@pytest.fixture(scope="module", params=[None, 0.25], ids=["image", "blend"])
+def tiny(request: pytest.FixtureRequest) -> TSJNet:
+    """Every test runs on both decoder outputs: the paper's image, and the per-pixel blend."""
     torch.manual_seed(0)
-    return create_model("tsjnet_tiny")
+    return as_if_trained(create_model("tsjnet_tiny", blend_residual=request.param))
 
 
 def test_variants_are_registered() -> None:
@@ -96,6 +98,25 @@ def test_without_dsm_the_detail_path_is_identity() -> None:
     assert not any(isinstance(m, DSMBranch) for m in model.modules())
     with torch.no_grad():
         assert model.fuse(*pair(40, 50)).shape == (1, 1, 40, 50)
+
+
+def test_untrained_blend_is_the_average_rule_and_reconstructs_exactly() -> None:
+    model = create_model("tsjnet_tiny", blend_residual=0.25).eval()
+    ir, vi = pair(33, 47, batch=2)
+    with torch.no_grad():
+        torch.testing.assert_close(model.fuse(ir, vi), (ir + vi) / 2)
+        torch.testing.assert_close(model.reconstruct(ir).fused, ir)
+
+
+def test_blend_output_is_a_weighted_source_mix_within_the_residual_bound() -> None:
+    torch.manual_seed(0)
+    model = as_if_trained(create_model("tsjnet_tiny", blend_residual=0.1)).eval()
+    ir, vi = pair(40, 56)
+    with torch.no_grad():
+        fused = model.fuse(ir, vi)
+    low, high = torch.minimum(ir, vi) - 0.1, torch.maximum(ir, vi) + 0.1
+    assert (fused >= low.clamp(min=0) - 1e-6).all() and (fused <= high.clamp(max=1) + 1e-6).all()
+    assert not torch.allclose(fused, (ir + vi) / 2)  # the learned weights move it off the average
 
 
 def test_mismatched_pair_is_rejected(tiny: TSJNet) -> None:

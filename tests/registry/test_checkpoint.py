@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.models.heads import as_if_trained
 from tests.registry.samples import SMALL_MODEL
 from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
@@ -19,13 +20,14 @@ from tsjnet.registry.checkpoint import (
     save_fusion_model,
 )
 
-MODELS = [("classical_laplacian", {"levels": 2}), SMALL_MODEL, ("tsjnet_tiny", {})]
+MODELS = [("classical_laplacian", {"levels": 2}), SMALL_MODEL, ("tsjnet_tiny", {}),
+          ("tsjnet_tiny", {"blend_residual": 0.25})]
 
 
-@pytest.mark.parametrize(("name", "kwargs"), MODELS, ids=[name for name, _ in MODELS])
+@pytest.mark.parametrize(("name", "kwargs"), MODELS, ids=[name + "".join(f"-{k}" for k in kwargs) for name, kwargs in MODELS])
 def test_round_trip_rebuilds_the_same_model(tmp_path: Path, name: str, kwargs: dict) -> None:
     torch.manual_seed(0)
-    model = create_model(name, **kwargs).eval()
+    model = as_if_trained(create_model(name, **kwargs)).eval()
     path = save_fusion_model(tmp_path / "m.pt", model, name, kwargs, {"epochs": 3})
     state = read_checkpoint(path)
     assert (state["model"], state["kwargs"], state["meta"]) == (name, kwargs, {"epochs": 3})

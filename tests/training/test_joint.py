@@ -183,6 +183,16 @@ def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_pa
     assert isinstance(load_fusion_model(params.out, device="cpu").dsm, torch.nn.Identity)
 
 
+def test_blend_decoder_trains_and_its_checkpoint_rebuilds_it(env: Path, tmp_path: Path) -> None:
+    params = section("train", **train_section(tmp_path, blend_residual=0.25)).fusion_only()
+    train_fusion(make_job(env, params, model_kwargs=params.model_kwargs()), CPU)
+    assert read_checkpoint(params.out)["kwargs"] == {"blend_residual": 0.25}
+    model = load_fusion_model(params.out, device="cpu")
+    ir, vi = torch.rand(2, 1, 1, 40, 48).unbind(0)
+    with torch.no_grad():  # it left the average rule it starts from
+        assert not torch.allclose(model.fuse(ir, vi), (ir + vi) / 2, atol=1e-4)
+
+
 def test_seafusion_baseline_rounds_through_the_same_trainer(env: Path, tmp_path: Path) -> None:
     params = section("train_baseline", **run_section(tmp_path, "seafusion", model="seafusion", epochs=2, w_seg=1.0,
                                           strategy="seafusion_rounds",

@@ -97,6 +97,9 @@ class TrainParams(FusionTrainParams):
 
     dsm: bool  # False: the LSM's detail-salience branch is replaced by identity (ablation)
     nat_rel_pos_bias: bool  # False: NAT without its relative position bias, so CUDA runs natten's fused kernels
+    # null: the decoder draws the fused image (the paper); s >= 0: it draws a per-pixel IR/VIS weight plus a detail
+    # residual bounded by s (tsjnet.models.tsjnet.Decoder)
+    blend_residual: float | None = Field(ge=0)
     ablation_checkpoint: str
     ablation_out: str
     ablation_metrics: str
@@ -108,10 +111,12 @@ class TrainParams(FusionTrainParams):
                                        "checkpoint": self.ablation_checkpoint, "out": self.ablation_out,
                                        "metrics": self.ablation_metrics})
 
-    def model_kwargs(self) -> dict[str, bool]:
-        """Factory overrides of the model: the DSM and relative-position-bias switches (each omitted when on, so
-        default files stay plain)."""
-        return ({} if self.dsm else {"use_dsm": False}) | ({} if self.nat_rel_pos_bias else {"nat_rel_pos_bias": False})
+    def model_kwargs(self) -> dict[str, bool | float]:
+        """Factory overrides of the model: the DSM, relative-position-bias and blend switches (each omitted at the
+        paper's setting, so default files stay plain)."""
+        return (({} if self.dsm else {"use_dsm": False})
+                | ({} if self.nat_rel_pos_bias else {"nat_rel_pos_bias": False})
+                | ({} if self.blend_residual is None else {"blend_residual": self.blend_residual}))
 
 
 class BaselineParams(FusionTrainParams):
