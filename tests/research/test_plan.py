@@ -24,7 +24,7 @@ def test_a_variant_is_train_with_common_and_its_set_and_shares_its_networks_warm
     params = research_params(tmp_path)
     tsjnet, no_dsm, seg = (variant_params(params, name, 1) for name in ("tsjnet", "tsjnet_no_dsm", "seg_only"))
     assert (tsjnet.w_det, tsjnet.w_seg, tsjnet.dsm, tsjnet.init_from) == (1.0, 3.0, True, None)
-    assert (seg.w_det, seg.w_seg) == (0.0, 3.0) and no_dsm.model_kwargs() == {"use_dsm": False}
+    assert (seg.w_det, seg.w_seg) == (0.0, 3.0) and no_dsm.model_kwargs() == tsjnet.model_kwargs() | {"use_dsm": False}
     assert tsjnet.warmup_checkpoint == seg.warmup_checkpoint != no_dsm.warmup_checkpoint  # one warm-up per network
     assert Path(tsjnet.warmup_checkpoint).parent.name == "seed1"
 

@@ -179,7 +179,7 @@ def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_pa
     log = RecordingLog()
     train_fusion(make_job(env, params, model_kwargs=params.model_kwargs()), CPU, log)
     assert not {"train/det", "train/seg"} & set(log.logged[0][0])  # the task networks never ran
-    assert read_checkpoint(params.out)["kwargs"] == {"use_dsm": False}
+    assert read_checkpoint(params.out)["kwargs"] == params.model_kwargs() and params.model_kwargs()["use_dsm"] is False
     assert isinstance(load_fusion_model(params.out, device="cpu").dsm, torch.nn.Identity)
 
 
