@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.models.heads import as_if_trained
+from tsjnet.models.classical import classical_laplacian
 from tsjnet.models.dsm import DSMBranch
 from tsjnet.models.info import model_info
 from tsjnet.models.registry import create_model, list_models
@@ -19,11 +20,13 @@ def pair(height: int, width: int, batch: int = 1, seed: int = 0) -> tuple[torch.
     return torch.rand(batch, 1, height, width, generator=generator), torch.rand(batch, 1, height, width, generator=generator)
 
 
-@pytest.fixture(scope="module", params=[None, 0.25], ids=["image", "blend"])
+@pytest.fixture(scope="module", params=[{}, {"blend_residual": 0.25}, {"blend_residual": 0.25, "blend_levels": 4}],
+                ids=["image", "blend", "blend_laplacian"])
 def tiny(request: pytest.FixtureRequest) -> TSJNet:
-    """Every test runs on both decoder outputs: the paper's image, and the per-pixel blend."""
+    """Every test runs on every decoder output: the paper's image, the per-pixel blend of the images or of their
+    Laplacian bases."""
     torch.manual_seed(0)
-    return as_if_trained(create_model("tsjnet_tiny", blend_residual=request.param))
+    return as_if_trained(create_model("tsjnet_tiny", **request.param))
 
 
 def test_variants_are_registered() -> None:
@@ -106,6 +109,19 @@ def test_untrained_blend_is_the_average_rule_and_reconstructs_exactly() -> None:
     with torch.no_grad():
         torch.testing.assert_close(model.fuse(ir, vi), (ir + vi) / 2)
         torch.testing.assert_close(model.reconstruct(ir).fused, ir)
+
+
+def test_untrained_laplacian_blend_is_the_laplacian_rule_and_reconstructs_exactly() -> None:
+    model = create_model("tsjnet_tiny", blend_residual=0.25, blend_levels=4).eval()
+    ir, vi = pair(64, 96, batch=2)  # sides that need no padding: the rule sees the same image
+    with torch.no_grad():
+        torch.testing.assert_close(model.fuse(ir, vi), classical_laplacian(levels=4).fuse(ir, vi))
+        torch.testing.assert_close(model.reconstruct(ir).fused, ir)
+
+
+def test_blend_levels_beyond_the_padding_are_refused() -> None:
+    with pytest.raises(ValueError, match="use at most 4"):
+        create_model("tsjnet_tiny", blend_residual=0.25, blend_levels=5)
 
 
 def test_blend_output_is_a_weighted_source_mix_within_the_residual_bound() -> None:

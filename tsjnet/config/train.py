@@ -100,9 +100,19 @@ class TrainParams(FusionTrainParams):
     # null: the decoder draws the fused image (the paper); s >= 0: it draws a per-pixel IR/VIS weight plus a detail
     # residual bounded by s (tsjnet.models.tsjnet.Decoder)
     blend_residual: float | None = Field(ge=0)
+    # with blend_residual: 0 blends the whole images; n > 0 blends their Laplacian bases n levels down and takes
+    # the finer levels by the larger magnitude (an untrained network is then the Laplacian rule)
+    blend_levels: int = Field(ge=0)
     ablation_checkpoint: str
     ablation_out: str
     ablation_metrics: str
+
+    @model_validator(mode="after")
+    def _levels_need_blend(self) -> "TrainParams":
+        if self.blend_levels and self.blend_residual is None:
+            raise ValueError(f"blend_levels ({self.blend_levels}) needs the blend decoder: set blend_residual "
+                             "(e.g. 0.25) or blend_levels: 0")
+        return self
 
     def fusion_only(self) -> "TrainParams":
         """The ablation: the same run without task losses (w_det = w_seg = 0), written to the ablation paths; it
@@ -111,12 +121,13 @@ class TrainParams(FusionTrainParams):
                                        "checkpoint": self.ablation_checkpoint, "out": self.ablation_out,
                                        "metrics": self.ablation_metrics})
 
-    def model_kwargs(self) -> dict[str, bool | float]:
+    def model_kwargs(self) -> dict[str, bool | float | int]:
         """Factory overrides of the model: the DSM, relative-position-bias and blend switches (each omitted at the
         paper's setting, so default files stay plain)."""
         return (({} if self.dsm else {"use_dsm": False})
                 | ({} if self.nat_rel_pos_bias else {"nat_rel_pos_bias": False})
-                | ({} if self.blend_residual is None else {"blend_residual": self.blend_residual}))
+                | ({} if self.blend_residual is None else {"blend_residual": self.blend_residual})
+                | ({"blend_levels": self.blend_levels} if self.blend_levels else {}))
 
 
 class BaselineParams(FusionTrainParams):

@@ -52,12 +52,13 @@ def _expand(coarse: torch.Tensor, size: torch.Size) -> torch.Tensor:
     return F.interpolate(coarse, size=size, mode="bilinear", align_corners=False)
 
 
-def laplacian_pyramid(image: torch.Tensor, levels: int) -> list[torch.Tensor]:
-    """[detail_0 (finest), ..., detail_{n-1}, base], n <= levels (fewer for small images)."""
+def laplacian_pyramid(image: torch.Tensor, levels: int, min_side: int = _MIN_SIDE) -> list[torch.Tensor]:
+    """[detail_0 (finest), ..., detail_{n-1}, base], n <= levels (fewer for images with sides below `min_side`;
+    0: always `levels`, for callers that know their sizes, so an exported graph has no size-dependent branch)."""
     pyramid = []
     current = image
     for _ in range(levels):
-        if min(current.shape[-2:]) < _MIN_SIDE:
+        if min_side and min(current.shape[-2:]) < min_side:
             break
         coarse = pyrdown(current)
         pyramid.append(current - _expand(coarse, current.shape[-2:]))
@@ -74,6 +75,17 @@ def reconstruct(pyramid: list[torch.Tensor]) -> torch.Tensor:
     return image
 
 
+def laplacian_bands(a: torch.Tensor, b: torch.Tensor, levels: int,
+                    min_side: int = _MIN_SIDE) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(base of a, base of b, fused detail) at full size: each base is its pyramid's coarsest level expanded back,
+    the detail is every finer level's larger-magnitude coefficient. ``detail + (base_a + base_b) / 2`` is the
+    Laplacian rule; with ``a == b`` the three parts add back to the source exactly."""
+    pyr_a, pyr_b = laplacian_pyramid(a, levels, min_side), laplacian_pyramid(b, levels, min_side)
+    details = [torch.where(da.abs() >= db.abs(), da, db) for da, db in zip(pyr_a[:-1], pyr_b[:-1])]
+    zeros = [torch.zeros_like(d) for d in details]
+    return reconstruct([*zeros, pyr_a[-1]]), reconstruct([*zeros, pyr_b[-1]]), reconstruct([*details, torch.zeros_like(pyr_a[-1])])
+
+
 class LaplacianFusion(ClassicalFusion):
     """Laplacian pyramid fusion: max-abs on detail levels, average on the base."""
 
@@ -84,10 +96,8 @@ class LaplacianFusion(ClassicalFusion):
         self.levels = levels
 
     def rule(self, ir: torch.Tensor, vi: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        ir_pyr = laplacian_pyramid(ir, self.levels)
-        vi_pyr = laplacian_pyramid(vi, self.levels)
-        details = [torch.where(a.abs() >= b.abs(), a, b) for a, b in zip(ir_pyr[:-1], vi_pyr[:-1])]
-        return reconstruct([*details, (ir_pyr[-1] + vi_pyr[-1]) / 2])
+        base_ir, base_vi, detail = laplacian_bands(ir, vi, self.levels)
+        return detail + (base_ir + base_vi) / 2
 
 
 @register_model

@@ -12,7 +12,8 @@ Data flow (paper Eq. 5; reference code ``net.py`` / ``TSJNet_train.py``):
 * one decoder D (shared by the fused pass and both single-source reconstruction passes): concat, 8-head spatial
   attention (its maps feed the diversity loss), 1x1 reduction, ResNeSt trunk, two 3x3 convs, sigmoid.
 * optionally (``blend_residual``, off in the paper's setting) the decoder's last conv draws a per-pixel IR/VIS
-  weight and a bounded residual instead of the image (`Decoder`).
+  weight and a bounded residual instead of the image, blending the whole images or only their Laplacian bases
+  (``blend_levels``; `Decoder`).
 
 Deviations from the reference code, each deliberate:
 
@@ -39,6 +40,7 @@ import torch
 from timm.models.resnest import ResNestBottleneck
 from torch import nn
 
+from tsjnet.models.classical import laplacian_bands
 from tsjnet.models.dsm import DSMBranch
 from tsjnet.models.fusion import FusionModel, check_pair
 from tsjnet.models.registry import register_model
@@ -85,6 +87,9 @@ class TSJNetConfig:
     # None: the decoder draws the fused image (the paper). A number s: the decoder draws a per-pixel weight w and a
     # residual r instead, and the image is w IR + (1 - w) VIS + s tanh(r) (see `Decoder`)
     blend_residual: float | None = None
+    # With blend_residual: 0 blends the whole images; n > 0 blends only their Laplacian bases (n levels down) and
+    # takes the finer levels by the larger magnitude, so an untrained network is the Laplacian rule (see `Decoder`)
+    blend_levels: int = 0
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
@@ -192,8 +197,12 @@ class Decoder(nn.Module):
     where (a, b) are the sources (IR, VIS for the fused pass; the source twice for a reconstruction, which is then
     that source plus the residual). Both maps start at 0, so an untrained network is the average rule, and every
     pixel the network learns is a choice between the sources' own pixels plus a bounded detail correction: a small
-    network trained for minutes keeps the sources' contrast and edges instead of redrawing them. Measured on
-    ivf-dev dev_val (tsjnet_lite from scratch, 600 steps of L_MFF on ivf-train MSRS crops; README 'Real data').
+    network trained for minutes keeps the sources' contrast and edges instead of redrawing them. With
+    ``blend_levels = n`` the weight mixes only the sources' Laplacian bases (n levels down) and the finer levels
+    keep the larger-magnitude coefficient of the two, so the untrained network is the Laplacian rule and the
+    weight decides brightness, not which source's edges survive. Measured on ivf-dev dev_val (tsjnet_lite from
+    scratch, 600 steps of L_MFF on ivf-train MSRS crops; conf/profile/msrs.yaml, README 'Real data'). The weight
+    is a sigmoid: trained far enough to one side it saturates and stops learning there.
     """
 
     def __init__(self, cfg: TSJNetConfig) -> None:
@@ -202,6 +211,7 @@ class Decoder(nn.Module):
         self.reduce = nn.Conv2d(2 * cfg.dim, cfg.dec_dim, 1, bias=False)
         self.trunk = ResNeStTrunk(cfg.dec_dim, cfg.stem_chs, cfg.planes, cfg.depth, cfg.radix)
         self.blend_residual = cfg.blend_residual
+        self.blend_levels = cfg.blend_levels
         blend = cfg.blend_residual is not None
         self.head = nn.Sequential(
             nn.Conv2d(self.trunk.out_chs, cfg.dec_hidden, 3, padding=1, bias=False),
@@ -223,7 +233,11 @@ class Decoder(nn.Module):
         if self.blend_residual is None:
             return TSJNetOutput(out, attn)
         weight, residual = torch.sigmoid(out[:, :1]), torch.tanh(out[:, 1:])
-        return TSJNetOutput((weight * a + (1 - weight) * b + self.blend_residual * residual).clamp(0, 1), attn)
+        detail = 0.0
+        if self.blend_levels:
+            a, b, detail = laplacian_bands(a, b, self.blend_levels, min_side=0)  # sides: multiples of 2^(levels+1)
+        fused = weight * a + (1 - weight) * b + detail + self.blend_residual * residual
+        return TSJNetOutput(fused.clamp(0, 1), attn)
 
 
 class TSJNet(FusionModel):
@@ -246,6 +260,10 @@ class TSJNet(FusionModel):
         self.decoder = Decoder(cfg)
         #: inputs are padded to this: the NAT branch downsamples by it (32 for NAT-Mini); DSM needs even sizes
         self.pad_multiple: int = self.nat.stride
+        if cfg.blend_levels and self.pad_multiple % 2 ** (cfg.blend_levels + 1):
+            raise ValueError(f"blend_levels={cfg.blend_levels} needs inputs padded to a multiple of "
+                             f"{2 ** (cfg.blend_levels + 1)} (each Laplacian level halves them, down to 4 px); this "
+                             f"network pads to {self.pad_multiple}: use at most {self.pad_multiple.bit_length() - 2}")
         for module in (self.encoder, self.dsm, self.fuse_dsm):
             module.apply(init_conv)
         self.decoder.init_weights()
