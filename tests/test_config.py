@@ -80,6 +80,11 @@ def test_anneal_epochs_cannot_exceed_epochs(section: str) -> None:
         make_params({section: {"epochs": 2, "task_warmup_epochs": 1, "anneal_epochs": 3}})
 
 
+def test_blend_levels_need_the_blend_decoder() -> None:
+    with pytest.raises(ParamsError, match=r"(?s)train.*blend_levels \(4\) needs the blend decoder"):
+        make_params({"train": {"blend_residual": None, "blend_levels": 4}})
+
+
 def test_real_source_needs_root() -> None:
     with pytest.raises(ParamsError, match="data.root is required"):
         make_params({"data": {"source": "msrs", "root": None}})

@@ -36,7 +36,7 @@ ROLES = ("train", "val", "test")
 #: The settings of the run that the card lists, per params section.
 CARD_SETTINGS = {
     "train": ("model", "epochs", "task_warmup_epochs", "batch_size", "crop", "lr", "w_det", "w_seg", "init_from",
-              "blend_residual"),
+              "blend_residual", "blend_levels"),
     "train_baseline": ("model", "epochs", "crop"),
     "detector": ("epochs", "min_size", "max_size"),
     "segmenter": ("epochs", "crop"),

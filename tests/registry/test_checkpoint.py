@@ -21,7 +21,7 @@ from tsjnet.registry.checkpoint import (
 )
 
 MODELS = [("classical_laplacian", {"levels": 2}), SMALL_MODEL, ("tsjnet_tiny", {}),
-          ("tsjnet_tiny", {"blend_residual": 0.25})]
+          ("tsjnet_tiny", {"blend_residual": 0.25, "blend_levels": 4})]
 
 
 @pytest.mark.parametrize(("name", "kwargs"), MODELS, ids=[name + "".join(f"-{k}" for k in kwargs) for name, kwargs in MODELS])

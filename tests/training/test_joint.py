@@ -7,6 +7,7 @@ import torch
 
 from tests.params import section
 from tests.training.fusion_env import make_job, run_section, train_section, write_env
+from tsjnet.models.classical import classical_laplacian
 from tsjnet.registry.checkpoint import load_fusion_model, read_checkpoint
 from tsjnet.checkpoints import load_checkpoint
 from tsjnet.training.distributed import World
@@ -184,13 +185,13 @@ def test_fusion_only_ablation_without_dsm_runs_no_task_network(env: Path, tmp_pa
 
 
 def test_blend_decoder_trains_and_its_checkpoint_rebuilds_it(env: Path, tmp_path: Path) -> None:
-    params = section("train", **train_section(tmp_path, blend_residual=0.25)).fusion_only()
+    params = section("train", **train_section(tmp_path, blend_residual=0.25, blend_levels=4)).fusion_only()
     train_fusion(make_job(env, params, model_kwargs=params.model_kwargs()), CPU)
-    assert read_checkpoint(params.out)["kwargs"] == {"blend_residual": 0.25}
+    assert read_checkpoint(params.out)["kwargs"] == {"blend_residual": 0.25, "blend_levels": 4}
     model = load_fusion_model(params.out, device="cpu")
-    ir, vi = torch.rand(2, 1, 1, 40, 48).unbind(0)
-    with torch.no_grad():  # it left the average rule it starts from
-        assert not torch.allclose(model.fuse(ir, vi), (ir + vi) / 2, atol=1e-4)
+    ir, vi = torch.rand(2, 1, 1, 64, 64).unbind(0)  # no padding: the untrained network is exactly this rule
+    with torch.no_grad():  # it left the Laplacian rule it starts from
+        assert not torch.allclose(model.fuse(ir, vi), classical_laplacian(levels=4).fuse(ir, vi), atol=1e-4)
 
 
 def test_seafusion_baseline_rounds_through_the_same_trainer(env: Path, tmp_path: Path) -> None:
