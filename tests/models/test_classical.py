@@ -7,7 +7,7 @@ import torch
 
 from tsjnet.losses.content import sobel_magnitude
 from tsjnet.models import classical
-from tsjnet.models.classical import ClassicalFusion, laplacian_pyramid, reconstruct
+from tsjnet.models.classical import ClassicalFusion, laplacian_bands, laplacian_pyramid, reconstruct
 from tsjnet.models.registry import list_models
 
 RULES = ["classical_average", "classical_max", "classical_laplacian"]
@@ -77,3 +77,12 @@ def test_laplacian_keeps_detail_that_averaging_halves() -> None:
 def test_laplacian_rejects_zero_levels() -> None:
     with pytest.raises(ValueError, match="levels"):
         build("classical_laplacian", levels=0)
+
+
+def test_near_ties_go_to_the_first_source_whatever_the_rounding() -> None:
+    """1 - a has the same detail coefficients as a with the opposite sign, equal up to rounding: every level must
+    take a's, or PyTorch and an exported graph (rounding differently) pick different signs at such pixels."""
+    a = torch.rand(1, 1, 64, 64, generator=torch.Generator().manual_seed(0))
+    _, _, detail = laplacian_bands(a, 1 - a, 4)
+    _, _, own = laplacian_bands(a, a, 4)
+    torch.testing.assert_close(detail, own, rtol=0, atol=1e-5)

@@ -17,6 +17,9 @@ from tsjnet.models.registry import register_model
 
 #: Levels smaller than this (pixels, shorter side) are not halved again.
 _MIN_SIDE = 8
+#: Magnitudes this close count as a tie, won by the first source, so that float rounding (which differs between
+#: PyTorch and an exported graph) cannot flip the choice between opposite-signed coefficients of equal size.
+_TIE = 1e-5
 
 
 class ClassicalFusion(FusionModel):
@@ -81,7 +84,7 @@ def laplacian_bands(a: torch.Tensor, b: torch.Tensor, levels: int,
     the detail is every finer level's larger-magnitude coefficient. ``detail + (base_a + base_b) / 2`` is the
     Laplacian rule; with ``a == b`` the three parts add back to the source exactly."""
     pyr_a, pyr_b = laplacian_pyramid(a, levels, min_side), laplacian_pyramid(b, levels, min_side)
-    details = [torch.where(da.abs() >= db.abs(), da, db) for da, db in zip(pyr_a[:-1], pyr_b[:-1])]
+    details = [torch.where(da.abs() >= db.abs() - _TIE, da, db) for da, db in zip(pyr_a[:-1], pyr_b[:-1])]
     zeros = [torch.zeros_like(d) for d in details]
     return reconstruct([*zeros, pyr_a[-1]]), reconstruct([*zeros, pyr_b[-1]]), reconstruct([*details, torch.zeros_like(pyr_a[-1])])
 
