@@ -7,6 +7,7 @@ import torch
 
 from tests.params import section
 from tests.training.fusion_env import make_job, train_section, write_env
+from tsjnet.colour import luminance
 from tsjnet.errors import DataError
 from tsjnet.models.registry import create_model
 from tsjnet.registry.checkpoint import save_fusion_model
@@ -82,3 +83,35 @@ def test_fine_tuning_keeps_the_start_models_norm_statistics_when_asked(env: Path
     assert unchanged == freeze
     assert any(not torch.equal(a, b) for a, b in zip(torch.load(start, weights_only=True)["state_dict"].values(),
                                                      trainer.model.state_dict().values()))  # the weights trained
+
+
+def _fine_tune(env: Path, anchor: float) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """One fusion epoch from the tiny start model with the given anchor weight; (trained model, step module)."""
+    start = _start_file(env)
+    params = section("train", **train_section(env, w_det=0.0, w_seg=0.0, init_from=str(start), anchor=anchor,
+                                              lr=0.01))
+    trainer = build_trainer(make_job(env, params), CPU, task_nets=False)
+    train, _ = open_splits(env / "prepared")
+    loader = make_loader(train, batch_size=2, crop=(64, 64), train=True, world=CPU, seed=0, with_boxes=False)
+    torch.manual_seed(0)
+    terms = fusion_epoch(trainer, loader, 0, {"fusion": 1.0, "det": 0.0, "seg": 0.0})
+    assert ("anchor" in terms) == (anchor > 0)
+    return trainer.model, trainer.step_fn
+
+
+def _drift(env: Path, model: torch.nn.Module) -> float:
+    """Mean |fused - the start model's fused| over the val pairs."""
+    start = build_trainer(_job(env, _start_file(env)), CPU, task_nets=False).model.eval()
+    _, val = open_splits(env / "prepared")
+    loader = make_loader(val, batch_size=2, crop=None, train=False, world=CPU, seed=0, with_boxes=False)
+    model.eval()
+    with torch.no_grad():
+        return sum(float((model.fuse(b["ir"], luminance(b["vi"])) - start.fuse(b["ir"], luminance(b["vi"]))).abs().mean())
+                   for b in loader)
+
+
+def test_the_anchor_holds_the_output_near_the_start_models(env: Path) -> None:
+    free, _ = _fine_tune(env, 0.0)
+    anchored, step = _fine_tune(env, 100.0)
+    assert not step.anchor.training and not any(p.requires_grad for p in step.anchor.parameters())
+    assert _drift(env, anchored) < 0.5 * _drift(env, free)

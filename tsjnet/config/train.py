@@ -76,6 +76,11 @@ class FusionTrainParams(Section):
     init_from: str | None
     # With init_from: keep the BatchNorm running statistics of the start model (affine weights still train).
     freeze_norm: bool
+    # With init_from: weight of the anchor term, the mean |fused - fused by the start model| on the same crops,
+    # added to L_fusion (learning without forgetting): the fine-tuning may move the output only where the other
+    # losses pay for it, so what the start model learned on another domain (real pairs) survives. 0 = off; without
+    # init_from there is no start model and no anchor (like freeze_norm).
+    anchor: float = Field(ge=0)
 
     @model_validator(mode="after")
     def _anneal_within_epochs(self) -> "FusionTrainParams":

@@ -41,22 +41,40 @@ class FusionPass(nn.Module):
     """(ir, vi) -> (fused, fusion-loss terms incl. "total", reconstructions by modality).
 
     One module around the fusion network so DistributedDataParallel wraps a single forward that produces
-    everything the gradients flow from.
+    everything the gradients flow from. With a frozen `anchor` network (the start model of a fine-tuning run) the
+    fusion loss gains ``anchor_weight`` times the term ``anchor``: the mean |fused - anchor's fused|.
     """
 
-    def __init__(self, model: nn.Module, loss: LossParams) -> None:
+    def __init__(self, model: nn.Module, loss: LossParams, anchor: nn.Module | None = None,
+                 anchor_weight: float = 0.0) -> None:
         super().__init__()
         self.model = model
         self.loss = loss
+        self.anchor = anchor.requires_grad_(False).eval() if anchor is not None else None
+        self.anchor_weight = anchor_weight
+
+    def train(self, mode: bool = True) -> "FusionPass":
+        """The anchor stays in eval mode: its output is the start model's, BatchNorm statistics included."""
+        super().train(mode)
+        if self.anchor is not None:
+            self.anchor.eval()
+        return self
 
     def forward(self, ir: torch.Tensor, vi: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         if isinstance(self.model, TSJNet):
             fused, ir_rec, vi_rec = self.model.fuse_and_reconstruct(ir, vi)
             terms = mff_loss(self.loss.tsjnet, ir=ir, vi=vi, fused=fused.fused, attention=fused.attn,
                              ir_recon=ir_rec.fused, vi_recon=vi_rec.fused)
-            return fused.fused, terms, {"infrared": ir_rec.fused, "visible": vi_rec.fused}
-        fused_image = self.model.fuse(ir, vi)
-        return fused_image, seafusion_loss(self.loss.seafusion, ir, vi, fused_image), {}
+            fused_image, recon = fused.fused, {"infrared": ir_rec.fused, "visible": vi_rec.fused}
+        else:
+            fused_image, recon = self.model.fuse(ir, vi), {}
+            terms = seafusion_loss(self.loss.seafusion, ir, vi, fused_image)
+        if self.anchor is not None:
+            with torch.no_grad():
+                start = self.anchor.fuse(ir, vi)
+            terms["anchor"] = (fused_image.float() - start.float()).abs().mean()
+            terms["total"] = terms["total"] + self.anchor_weight * terms["anchor"]
+        return fused_image, terms, recon
 
 
 @contextmanager
