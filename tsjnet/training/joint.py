@@ -16,6 +16,7 @@ computed exactly as the evaluate stage does (`tsjnet.tasks.scoring`).
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -327,7 +328,7 @@ def build_trainer(job: FusionJob, world: World, task_nets: bool = True) -> Train
                          f"got {params.w_det} and {params.w_seg}")
     seed_everything(job.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     model = initial_model(job).to(world.device)
-    anchor = initial_model(job).to(world.device) if params.init_from and params.anchor > 0 else None  # frozen start
+    anchor = copy.deepcopy(model) if params.init_from and params.anchor > 0 else None  # the frozen start
     step_fn: nn.Module = FusionPass(model, job.loss, anchor, params.anchor)
     if world.size > 1:
         step_fn = DistributedDataParallel(step_fn, device_ids=[world.device.index] if world.device.type == "cuda" else None)
