@@ -155,6 +155,7 @@ class BenchReport(Record):
     train_step: Rows
     fusion_metrics: dict[str, Any] | None = None
     edge: dict[str, Any] | None = None
+    detector_step: dict[str, Any] | None = None
     fusion_quality_ivf_dev: dict[str, Any] | None = None
     real_pairs: dict[str, Any] | None = None
     serving: dict[str, Any] | None = None

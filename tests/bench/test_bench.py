@@ -8,12 +8,14 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from tests.params import make_params
 from tsjnet.bench.edge import TARGET_PAIRS_PER_SECOND, edge_benchmark, edge_pair
 from tsjnet.bench.fusion import fusion_latency
 from tsjnet.bench.report import markdown
 from tsjnet.bench.run import (FUSION_METHODS, SEAFUSION_RELEASE, fusion_methods, machine, refresh_sections,
                               run_benchmarks)
 from tsjnet.bench.timing import median_seconds
+from tsjnet.bench.training import detector_step_benchmark
 from tsjnet.cli import app
 from tsjnet.config.data import PairSource
 from tsjnet.errors import DataError, TsjnetError
@@ -61,6 +63,16 @@ def test_suite_writes_every_section(tmp_path: Path) -> None:
     assert table == markdown(results)
     assert "## fusion_latency" in table and "tsjnet_paper" in table
     assert [row["runtime"] for row in written["edge"]["runtimes"]] == list(RUNTIMES) and "## edge" in table
+    assert [row["size"] for row in written["detector_step"]["rows"]] == ["192x256", "240x320"]
+    assert "## detector_step" in table
+
+
+def test_detector_step_times_both_poolers_on_the_same_steps() -> None:
+    section = detector_step_benchmark(make_params({}), repeats=1, batch=2, sizes=((64, 96),))
+    (row,) = section["rows"]
+    assert row["size"] == "64x96" and row["batch"] == 2 and row["matmul_s"] > 0 and row["torchvision_s"] > 0
+    assert row["speedup"] == pytest.approx(row["torchvision_s"] / row["matmul_s"])
+    assert "| size | batch | matmul_s | torchvision_s | speedup |" in markdown({"machine": "m", "detector_step": section})
 
 
 def test_edge_section_times_the_user_path_in_every_runtime() -> None:

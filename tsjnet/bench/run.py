@@ -26,7 +26,7 @@ from tsjnet.bench.report import write_results
 from tsjnet.bench.sections import BenchSection
 from tsjnet.bench.serving import serving_load
 from tsjnet.bench.timing import matmul_peak_gflops
-from tsjnet.bench.training import train_step_benchmark
+from tsjnet.bench.training import detector_step_benchmark, train_step_benchmark
 from tsjnet.config import Params, load_params
 from tsjnet.data import PairDataset
 from tsjnet.errors import TsjnetError
@@ -78,6 +78,8 @@ def section_runners(params: Params, height: int, width: int, repeats: int,
         BenchSection.edge: (f"[bold]edge: pairs/s of the user path (fuse_pair) on {THREADS} threads, torch / "
                             "onnxruntime / openvino", lambda: edge_benchmark(
                                 height, width, repeats, Path(params.shipped.out), params.shipped.val_pairs)),
+        BenchSection.detector_step: ("detector training step: our RoI pooling vs torchvision's (cpu)",
+                                     lambda: detector_step_benchmark(params, repeats)),
     }
     if quality:
         (train_pairs, val_pairs), steps = quality

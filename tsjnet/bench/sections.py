@@ -8,6 +8,7 @@ class BenchSection(StrEnum):
 
     fusion_metrics = "fusion_metrics"
     edge = "edge"
+    detector_step = "detector_step"
     fusion_quality_ivf_dev = "fusion_quality_ivf_dev"
     real_pairs = "real_pairs"
     serving = "serving"

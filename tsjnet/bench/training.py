@@ -1,4 +1,5 @@
-"""One joint-training step (L_MFF + L_Det + L_Seg, backward, Adam step) of a TSJNet variant, with peak memory.
+"""One joint-training step (L_MFF + L_Det + L_Seg, backward, Adam step) of a TSJNet variant, with peak memory,
+and one detector training step with our RoI pooling against torchvision's.
 
 The detector and segmenter are freshly built (random weights, frozen): a step costs the same whatever their
 weights, and the benchmark then needs no pretrained checkpoints.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torchvision.ops import MultiScaleRoIAlign
 
 from tsjnet.bench.timing import median_seconds, peak_rss_mib
 from tsjnet.config import Params
@@ -52,3 +54,37 @@ def train_step_benchmark(variant: str, params: Params, batch: int, height: int, 
     if device.type == "cuda":
         result["peak_cuda_mib"] = torch.cuda.max_memory_allocated(device) / 2**20
     return result
+
+
+#: Detector input sizes: SynthScenes' 192x256 (the CPU default) and the msrs profile's half-size 240x320.
+DETECTOR_SIZES = ((192, 256), (240, 320))
+
+
+def detector_step_benchmark(params: Params, repeats: int, batch: int = 4,
+                            sizes: tuple[tuple[int, int], ...] = DETECTOR_SIZES) -> dict[str, object]:
+    """Median seconds of one detector training step (`params.detector`, `batch` images with three boxes each)
+    with our RoI pooling (`MatmulMultiScaleRoIAlign`) and with torchvision's, same weights and proposals."""
+    rows = []
+    for height, width in sizes:
+        row: dict[str, object] = {"size": f"{height}x{width}", "batch": batch}
+        for pooler in ("matmul", "torchvision"):
+            torch.manual_seed(0)
+            model = build_detector(params.detector, (height, width)).train()
+            if pooler == "torchvision":
+                model.roi_heads.box_roi_pool = MultiScaleRoIAlign(["0", "1", "2", "3"], 7, sampling_ratio=2)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+            images = list(torch.rand(batch, 3, height, width))
+            box = np.array([[0, 0.1, 0.2, 0.3, 0.6], [2, 0.4, 0.5, 0.8, 0.9], [1, 0.6, 0.1, 0.7, 0.4]], np.float32)
+            box[:, 1:] *= [width, height, width, height]
+            targets = [boxes_to_target(box, (height, width))] * batch
+
+            def step() -> None:
+                torch.manual_seed(1)  # the same proposal sampling for both poolers
+                optimizer.zero_grad(set_to_none=True)
+                sum(model(images, targets).values()).backward()
+                optimizer.step()
+
+            row[f"{pooler}_s"] = median_seconds(step, torch.device("cpu"), repeats)
+        row["speedup"] = row["torchvision_s"] / row["matmul_s"]
+        rows.append(row)
+    return {"rows": rows}
