@@ -70,8 +70,10 @@ def detector_step_benchmark(params: Params, repeats: int, batch: int = 4,
         for pooler in ("matmul", "torchvision"):
             torch.manual_seed(0)
             model = build_detector(params.detector, (height, width)).train()
-            if pooler == "torchvision":
-                model.roi_heads.box_roi_pool = MultiScaleRoIAlign(["0", "1", "2", "3"], 7, sampling_ratio=2)
+            if pooler == "torchvision":  # the same levels, bins and samples
+                ours = model.roi_heads.box_roi_pool
+                model.roi_heads.box_roi_pool = MultiScaleRoIAlign(ours.featmap_names, ours.output_size,
+                                                                  ours.sampling_ratio)
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
             images = list(torch.rand(batch, 3, height, width))
             box = np.array([[0, 0.1, 0.2, 0.3, 0.6], [2, 0.4, 0.5, 0.8, 0.9], [1, 0.6, 0.1, 0.7, 0.4]], np.float32)
