@@ -78,7 +78,7 @@ def section_runners(params: Params, height: int, width: int, repeats: int,
         BenchSection.edge: (f"[bold]edge: pairs/s of the user path (fuse_pair) on {THREADS} threads, torch / "
                             "onnxruntime / openvino", lambda: edge_benchmark(
                                 height, width, repeats, Path(params.shipped.out), params.shipped.val_pairs)),
-        BenchSection.detector_step: ("detector training step: our RoI pooling vs torchvision's (cpu)",
+        BenchSection.detector_step: ("detector training step: our RoI pooling and RPN NMS vs torchvision's (cpu)",
                                      lambda: detector_step_benchmark(params, repeats)),
     }
     if quality:
