@@ -31,6 +31,10 @@ INPUTS = ("ir", "vi")
 OUTPUT = "fused"
 #: Trace size: odd and not a multiple of any stride, so no size-specific shortcut can hide in the graph.
 TRACE_SIZE = (61, 83)
+#: The sizes declared to torch.export. Declared from 1, its trace stops at guards on the padded size that hold only
+#: from 33 on, and torch.onnx traces the model a second time with this bound (about 26 s of the register stage for
+#: tsjnet_lite); the graph is the same either way and runs at every size, 1x1 included (tests/export).
+MIN_TRACED_SIDE = 33
 #: Parity check size (unseen by the trace) and tolerance: well inside one 8-bit grey level.
 CHECK_SIZE = (37, 45)
 CHECK_TOLERANCE = 0.25 / 255
@@ -56,7 +60,7 @@ def export_onnx(model: FusionModel, path: str | Path, opset: int = OPSET) -> Pat
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     graph = LuminanceGraph(copy.deepcopy(model)).cpu().eval()  # the caller's model stays where it is
-    height, width = torch.export.Dim("height", min=1), torch.export.Dim("width", min=1)
+    height, width = (torch.export.Dim(name, min=MIN_TRACED_SIDE) for name in ("height", "width"))
     example = tuple(torch.rand(1, 1, *TRACE_SIZE) for _ in INPUTS)
     with Console(stderr=True).status(f"exporting {type(model).__name__} to ONNX (opset {opset})"):
         try:
