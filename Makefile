@@ -15,11 +15,14 @@ export PYTHONUNBUFFERED := 1
 install: $(STAMP)
 
 # natten ships only as an sdist that needs torch at build time: install it after the rest, without isolation.
-$(STAMP): requirements.lock pyproject.toml
+# --compile-bytecode: every stage, CLI call and served model is a new process, and without .pyc files each one
+# compiled torch's, torchvision's and mlflow's sources again (16 s per process on 2 cores where
+# PYTHONDONTWRITEBYTECODE is set, as on our CI machines).
+$(STAMP): requirements.lock pyproject.toml Makefile
 	@command -v uv >/dev/null || python3 -m pip install --quiet uv
 	@[ -x $(PY) ] || uv venv --quiet -p 3.11 $(VENV)
 	grep -v '^natten==' requirements.lock > $(VENV)/requirements-no-natten.txt
-	uv pip install --quiet -p $(PY) -r $(VENV)/requirements-no-natten.txt
+	uv pip install --quiet -p $(PY) --compile-bytecode -r $(VENV)/requirements-no-natten.txt
 	uv pip install --quiet -p $(PY) --no-deps --no-build-isolation $$(grep '^natten==' requirements.lock)
 	uv pip install --quiet -p $(PY) --no-deps -e .
 	touch $(STAMP)
