@@ -6,7 +6,7 @@ from torchvision.ops import batched_nms, box_iou
 
 from tests.params import section
 from tsjnet.tasks.detector import build_detector
-from tsjnet.tasks.nms import TopKRegionProposalNetwork, _float32_below, batched_nms_top_k
+from tsjnet.tasks.nms import TopKRegionProposalNetwork, _float32_below, batched_nms_top_k, rebuild_rpn
 
 
 def clustered_boxes(n: int, classes: int, seed: int, tied_scores: bool = False):
@@ -92,4 +92,5 @@ def test_detector_proposals_are_torchvisions(training: bool) -> None:
     for got, want in zip(ours[0] + ours[1], expected[0] + expected[1]):
         assert torch.equal(got, want)
     assert len(ours[0][0]) == model.rpn.post_nms_top_n()  # the cap, not every survivor
+    model.rpn = rebuild_rpn(model.rpn, RegionProposalNetwork)  # torchvision's RPN: the same parameters and buffers
     assert model.state_dict().keys() == build_detector(section("detector"), (96, 128)).state_dict().keys()
