@@ -17,6 +17,8 @@ SIZES = [(1, 1), (5, 7), (33, 17), (70, 45)]
 #: Fast stand-ins of the two learned families: every code path of TSJNet (both decoder outputs) / SeAFusion with
 #: few weights, by test id: (registry name, kwargs).
 SMALL = {"tsjnet_tiny": ("tsjnet_tiny", {}), "tsjnet_tiny_blend": ("tsjnet_tiny", {"blend_residual": 0.25, "blend_levels": 4}),
+         "tsjnet_tiny_detail_blend": ("tsjnet_tiny", {"blend_residual": 0.25, "blend_levels": 4, "blend_prior": 30.0,
+                                                      "blend_detail": 0.5}),
          "seafusion": ("seafusion", {"channels": (4, 4, 4)})}
 
 

@@ -18,6 +18,7 @@ from tsjnet.registry.checkpoint import build_fusion_model, read_checkpoint
 SHIPPED = Path(__file__).parents[2] / "models/pretrained/tsjnet_lite_msrs.pt"
 
 MODELS = [("tsjnet_tiny", {}), ("tsjnet_tiny", {"use_dsm": False}), ("tsjnet_tiny", {"blend_residual": 0.25, "blend_levels": 4}),
+          ("tsjnet_tiny", {"blend_residual": 0.25, "blend_levels": 4, "blend_prior": 30.0, "blend_detail": 0.5}),
           ("tsjnet_lite", {}),
           ("seafusion", {"channels": (4, 4, 4)}), ("seafusion_release", {})]
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.models.heads import as_if_trained
-from tsjnet.models.classical import classical_laplacian
+from tsjnet.models.classical import classical_laplacian, laplacian_bands, laplacian_detail
 from tsjnet.models.dsm import DSMBranch
 from tsjnet.models.info import model_info
 from tsjnet.models.registry import create_model, list_models
@@ -20,17 +20,20 @@ def pair(height: int, width: int, batch: int = 1, seed: int = 0) -> tuple[torch.
     return torch.rand(batch, 1, height, width, generator=generator), torch.rand(batch, 1, height, width, generator=generator)
 
 
-@pytest.fixture(scope="module", params=[{}, {"blend_residual": 0.25}, {"blend_residual": 0.25, "blend_levels": 4}],
-                ids=["image", "blend", "blend_laplacian"])
+DETAIL_BLEND = {"blend_residual": 0.25, "blend_levels": 4, "blend_prior": 30.0, "blend_detail": 0.5}
+
+
+@pytest.fixture(scope="module", params=[{}, {"blend_residual": 0.25}, {"blend_residual": 0.25, "blend_levels": 4},
+                                        DETAIL_BLEND], ids=["image", "blend", "blend_laplacian", "blend_detail"])
 def tiny(request: pytest.FixtureRequest) -> TSJNet:
     """Every test runs on every decoder output: the paper's image, the per-pixel blend of the images or of their
-    Laplacian bases."""
+    Laplacian bases, the soft-max blend with part of the missing detail."""
     torch.manual_seed(0)
     return as_if_trained(create_model("tsjnet_tiny", **request.param))
 
 
 def test_variants_are_registered() -> None:
-    assert {"tsjnet_paper", "tsjnet_lite", "tsjnet_tiny"} <= set(list_models())
+    assert {"tsjnet_paper", "tsjnet_lite", "tsjnet_lite_detail", "tsjnet_tiny"} <= set(list_models())
 
 
 @pytest.mark.parametrize("size", [(64, 64), (97, 131)])
@@ -117,6 +120,29 @@ def test_untrained_laplacian_blend_is_the_laplacian_rule_and_reconstructs_exactl
     with torch.no_grad():
         torch.testing.assert_close(model.fuse(ir, vi), classical_laplacian(levels=4).fuse(ir, vi))
         torch.testing.assert_close(model.reconstruct(ir).fused, ir)
+
+
+def test_untrained_detail_blend_is_the_soft_max_rule_with_part_of_the_missing_detail() -> None:
+    model = create_model("tsjnet_tiny", **DETAIL_BLEND).eval()
+    ir, vi = pair(64, 96, batch=2)
+    weight = torch.sigmoid(30.0 * (ir - vi))
+    blend = weight * ir + (1 - weight) * vi
+    larger = laplacian_bands(ir, vi, 4, min_side=0)[2]  # finer levels, larger magnitude of the two sources
+    own = laplacian_bands(blend, blend, 4, min_side=0)[2]  # the blend's own finer levels
+    with torch.no_grad():
+        torch.testing.assert_close(model.fuse(ir, vi), (blend + 0.5 * (larger - own)).clamp(0, 1))
+        torch.testing.assert_close(model.reconstruct(ir).fused, ir)
+
+
+def test_laplacian_detail_is_the_image_without_its_expanded_base() -> None:
+    image = pair(37, 53)[0]
+    base = laplacian_bands(image, image, 3)[0]
+    torch.testing.assert_close(laplacian_detail(image, 3) + base, image)
+
+
+def test_detail_blend_without_levels_is_refused() -> None:
+    with pytest.raises(ValueError, match="set blend_levels >= 1"):
+        create_model("tsjnet_tiny", blend_residual=0.25, blend_detail=0.5)
 
 
 def test_blend_levels_beyond_the_padding_are_refused() -> None:

@@ -89,6 +89,12 @@ def laplacian_bands(a: torch.Tensor, b: torch.Tensor, levels: int,
     return reconstruct([*zeros, pyr_a[-1]]), reconstruct([*zeros, pyr_b[-1]]), reconstruct([*details, torch.zeros_like(pyr_a[-1])])
 
 
+def laplacian_detail(image: torch.Tensor, levels: int, min_side: int = _MIN_SIDE) -> torch.Tensor:
+    """The finer levels of `image`'s pyramid added back at full size: the image minus its expanded base."""
+    pyramid = laplacian_pyramid(image, levels, min_side)
+    return image - reconstruct([*(torch.zeros_like(d) for d in pyramid[:-1]), pyramid[-1]])
+
+
 class LaplacianFusion(ClassicalFusion):
     """Laplacian pyramid fusion: max-abs on detail levels, average on the base."""
 

@@ -40,7 +40,7 @@ import torch
 from timm.models.resnest import ResNestBottleneck
 from torch import nn
 
-from tsjnet.models.classical import laplacian_bands
+from tsjnet.models.classical import laplacian_bands, laplacian_detail
 from tsjnet.models.dsm import DSMBranch
 from tsjnet.models.fusion import FusionModel, check_pair
 from tsjnet.models.registry import register_model
@@ -90,6 +90,13 @@ class TSJNetConfig:
     # With blend_residual: 0 blends the whole images; n > 0 blends only their Laplacian bases (n levels down) and
     # takes the finer levels by the larger magnitude, so an untrained network is the Laplacian rule (see `Decoder`)
     blend_levels: int = 0
+    # With blend_residual: the weight's logit is the decoder's plus blend_prior * (a - b), so an untrained network
+    # already leans to the brighter source (0: the average; large: the max rule; see `Decoder`)
+    blend_prior: float = 0.0
+    # With blend_levels n: None takes the finer levels by the larger magnitude and blends only the bases; a number
+    # k blends the whole images and moves the blend's n finer levels a fraction k of the way to the larger-magnitude
+    # coefficients (k = 1: the blend's base plus those coefficients; see `Decoder`)
+    blend_detail: float | None = None
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
@@ -200,9 +207,13 @@ class Decoder(nn.Module):
     network trained for minutes keeps the sources' contrast and edges instead of redrawing them. With
     ``blend_levels = n`` the weight mixes only the sources' Laplacian bases (n levels down) and the finer levels
     keep the larger-magnitude coefficient of the two, so the untrained network is the Laplacian rule and the
-    weight decides brightness, not which source's edges survive. Measured on ivf-dev dev_val (tsjnet_lite from
-    scratch, 600 steps of L_MFF on ivf-train MSRS crops; conf/profile/msrs.yaml, README 'Real data'). The weight
-    is a sigmoid: trained far enough to one side it saturates and stops learning there.
+    weight decides brightness, not which source's edges survive. With ``blend_detail = k`` the weight blends the
+    whole images instead, ``m = w a + (1 - w) b``, and the image is ``m + k (d - d_m)``, where d are the sources'
+    larger-magnitude coefficients and d_m the blend's own finer levels: the blend keeps its own pixels and takes a
+    fraction k of the detail it lacks. ``blend_prior = g`` adds ``g (a - b)`` to the weight's logit, so the
+    untrained network starts from a soft max rule instead of the average. Measured on ivf-dev dev_val (tsjnet_lite
+    from scratch, 600 steps of L_MFF on ivf-train MSRS crops; conf/profile/msrs.yaml, README 'Real data'). The
+    weight is a sigmoid: trained far enough to one side it saturates and stops learning there.
     """
 
     def __init__(self, cfg: TSJNetConfig) -> None:
@@ -212,6 +223,8 @@ class Decoder(nn.Module):
         self.trunk = ResNeStTrunk(cfg.dec_dim, cfg.stem_chs, cfg.planes, cfg.depth, cfg.radix)
         self.blend_residual = cfg.blend_residual
         self.blend_levels = cfg.blend_levels
+        self.blend_prior = cfg.blend_prior
+        self.blend_detail = cfg.blend_detail
         blend = cfg.blend_residual is not None
         self.head = nn.Sequential(
             nn.Conv2d(self.trunk.out_chs, cfg.dec_hidden, 3, padding=1, bias=False),
@@ -232,7 +245,12 @@ class Decoder(nn.Module):
         out = self.head(self.trunk(self.reduce(x)))
         if self.blend_residual is None:
             return TSJNetOutput(out, attn)
-        weight, residual = torch.sigmoid(out[:, :1]), torch.tanh(out[:, 1:])
+        weight, residual = torch.sigmoid(out[:, :1] + self.blend_prior * (a - b)), torch.tanh(out[:, 1:])
+        if self.blend_detail is not None:
+            blend = weight * a + (1 - weight) * b
+            detail = laplacian_bands(a, b, self.blend_levels, min_side=0)[2]  # sides: multiples of 2^(levels+1)
+            fused = blend + self.blend_detail * (detail - laplacian_detail(blend, self.blend_levels, min_side=0))
+            return TSJNetOutput((fused + self.blend_residual * residual).clamp(0, 1), attn)
         detail = 0.0
         if self.blend_levels:
             a, b, detail = laplacian_bands(a, b, self.blend_levels, min_side=0)  # sides: multiples of 2^(levels+1)
@@ -264,6 +282,8 @@ class TSJNet(FusionModel):
             raise ValueError(f"blend_levels={cfg.blend_levels} needs inputs padded to a multiple of "
                              f"{2 ** (cfg.blend_levels + 1)} (each Laplacian level halves them, down to 4 px); this "
                              f"network pads to {self.pad_multiple}: use at most {self.pad_multiple.bit_length() - 2}")
+        if cfg.blend_detail is not None and not cfg.blend_levels:
+            raise ValueError("blend_detail moves the blend's finer Laplacian levels: set blend_levels >= 1")
         for module in (self.encoder, self.dsm, self.fuse_dsm):
             module.apply(init_conv)
         self.decoder.init_weights()
@@ -343,6 +363,14 @@ def tsjnet_lite(**overrides: Any) -> TSJNet:
         nat_kwargs=dict(embed_dim=16, depths=(1, 1, 2, 1), num_heads=(1, 2, 4, 8), mlp_ratio=2.0, drop_path_rate=0.1),
     )
     return TSJNet(TSJNetConfig(**(widths | overrides)))
+
+
+@register_model
+def tsjnet_lite_detail(**overrides: Any) -> TSJNet:
+    """`tsjnet_lite` whose decoder starts from a soft max rule with half the missing detail (the `msrs` profile's,
+    shipped): the weight blends the whole images from ``sigmoid(30 (IR - VIS))`` and the blend takes half the way
+    to the sources' larger Laplacian coefficients, 4 levels down (`Decoder`; chosen on dev_val, README 'Real data')."""
+    return tsjnet_lite(**(dict(blend_residual=0.25, blend_levels=4, blend_prior=30.0, blend_detail=0.5) | overrides))
 
 
 @register_model
