@@ -35,8 +35,8 @@ from tsjnet.models.seafusion_release import DEFAULT_WEIGHTS as SEAFUSION_RELEASE
 from tsjnet.reports import BenchReport
 from tsjnet.tracking import git_commit
 
-FUSION_METHODS = ("tsjnet_paper", "tsjnet_lite", "seafusion", "classical_average", "classical_max",
-                  "classical_laplacian")
+FUSION_METHODS = ("tsjnet_paper", "tsjnet_lite", "tsjnet_lite_detail", "seafusion", "classical_average",
+                  "classical_max", "classical_laplacian")
 console = Console()
 #: A report section after the timing tables: what it measures (printed when it starts) and how.
 Section = tuple[str, Callable[[], dict[str, Any]]]
